@@ -1,0 +1,45 @@
+# `make run` runs AppManage; `make test` runs every check. Both set up what they need.
+VENV ?= .venv
+BIN := $(VENV)/bin
+export APPMANAGE_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test setup services images venv lint typecheck unit schema bench clean
+
+run: setup
+	$(BIN)/appmanage run
+
+test: setup lint typecheck
+	$(BIN)/pytest -q -p no:cacheprovider
+
+setup: venv services images
+
+venv: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml requirements.lock scripts/setup-venv.sh
+	scripts/setup-venv.sh $(VENV)
+	touch $@
+
+services:
+	scripts/ensure-services.sh
+
+images: services
+	images/build.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/pytest -q -m "not docker"
+
+schema: venv
+	$(BIN)/appmanage export-schema --output graphql/schema.graphql
+
+bench: setup
+	$(BIN)/python bench/apps_query.py
+
+clean:
+	rm -rf build $(VENV)

@@ -1,0 +1,5 @@
+import sys
+
+from appmanage.cli import main
+
+sys.exit(main())

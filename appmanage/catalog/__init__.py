@@ -1,0 +1,1 @@
+"""Catalog sources, typed parameters and rendering of templates into app folders."""

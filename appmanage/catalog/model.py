@@ -1,0 +1,52 @@
+"""What a catalog offers: apps with versions and typed parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from appmanage.enums import ParameterType
+
+
+@dataclass(frozen=True)
+class Parameter:
+    key: str
+    type: ParameterType = ParameterType.STRING
+    label: str | None = None
+    required: bool = False
+    default: str | None = None
+    choices: tuple[str, ...] | None = None
+    pattern: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    secret: bool = False
+    editable: bool = False
+
+
+@dataclass(frozen=True)
+class CatalogApp:
+    name: str
+    title: str
+    versions: tuple[str, ...]
+    default_version: str
+    parameters: tuple[Parameter, ...]
+    source: str
+    folder: Path
+    compose_file: str
+    description: str | None = None
+    env_template: str | None = None
+    skip_files: frozenset[str] = field(default_factory=frozenset)
+
+    def parameter(self, key: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.key == key), None)
+
+    @property
+    def port_keys(self) -> tuple[str, ...]:
+        return tuple(p.key for p in self.parameters if p.type is ParameterType.PORT)
+
+
+@dataclass(frozen=True)
+class CatalogProblem:
+    source: str
+    app: str
+    message: str

@@ -1,0 +1,121 @@
+"""The `appmanage` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from appmanage.config import Settings
+from appmanage.logs import setup_logging
+
+log = logging.getLogger("appmanage")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="appmanage", description="Run self-hosted apps on a Docker host.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="API, workers and event watcher in the foreground until Ctrl-C")
+    commands.add_parser("serve", help="the GraphQL API")
+    worker = commands.add_parser("worker", help="one RQ worker running AppManage's jobs")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.add_argument("--output", type=Path, help="write to this file instead")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    handlers: dict[str, Callable[[Settings], int]] = {
+        "run": run_all,
+        "serve": serve,
+        "worker": lambda s: run_worker(s, burst=args.burst),
+        "migrate": migrate,
+        "export-schema": lambda s: export_schema(args.output),
+    }
+    return int(handlers[args.command](settings) or 0)
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from appmanage.app import create_app
+
+    setup_logging(settings, "api")
+    log.info("AppManage API on http://%s:%s/graphql, data in %s", settings.host, settings.port, settings.data_dir)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, ws="websockets")
+    return 0
+
+
+def run_worker(settings: Settings, burst: bool = False) -> int:
+    from appmanage.jobs.worker import work
+
+    setup_logging(settings, "worker")
+    return work(settings, burst=burst)
+
+
+def migrate(settings: Settings) -> int:
+    from appmanage.services import Services
+
+    services = Services(settings)
+    services.db.migrate()
+    services.close()
+    return 0
+
+
+def export_schema(output: Path | None) -> int:
+    from appmanage.schema.schema import schema
+
+    text = schema.as_str() + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+    return 0
+
+
+def run_all(settings: Settings) -> int:
+    """The API in this process, workers as children; Ctrl-C stops them all."""
+    setup_logging(settings, "run")
+    migrate(settings)
+    command = [sys.executable, "-m", "appmanage"]
+    children = [subprocess.Popen([*command, "worker"]) for _ in range(max(1, settings.workers))]
+    stopping = False
+
+    def stop_children(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    try:
+        api = subprocess.Popen([*command, "serve"])
+        children.append(api)
+        signal.signal(signal.SIGTERM, stop_children)
+        while not stopping:
+            for index, child in enumerate(children):
+                if child.poll() is not None and not stopping:
+                    log.warning("process %s exited with %s; starting it again", child.args, child.returncode)
+                    children[index] = subprocess.Popen(child.args)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_children()
+        deadline = time.monotonic() + 20
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.kill(child.pid, signal.SIGKILL)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The enumerations every layer shares; their names are part of the API contract."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AppStatus(StrEnum):
+    INSTALLING = "INSTALLING"
+    UPDATING = "UPDATING"
+    UNINSTALLING = "UNINSTALLING"
+    STARTING = "STARTING"
+    STOPPING = "STOPPING"
+    RUNNING = "RUNNING"
+    UNHEALTHY = "UNHEALTHY"
+    DEGRADED = "DEGRADED"
+    EXITED = "EXITED"
+    RESTARTING = "RESTARTING"
+    FAILED = "FAILED"
+    UNKNOWN = "UNKNOWN"
+
+
+class AppAction(StrEnum):
+    START = "START"
+    STOP = "STOP"
+    RESTART = "RESTART"
+    REDEPLOY = "REDEPLOY"
+    UPDATE = "UPDATE"
+    UNINSTALL = "UNINSTALL"
+    LOGS = "LOGS"
+
+
+class JobKind(StrEnum):
+    INSTALL = "INSTALL"
+    START = "START"
+    STOP = "STOP"
+    RESTART = "RESTART"
+    REDEPLOY = "REDEPLOY"
+    UPDATE = "UPDATE"
+    UNINSTALL = "UNINSTALL"
+
+
+class JobState(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (JobState.QUEUED, JobState.RUNNING)
+
+
+class ParameterType(StrEnum):
+    STRING = "STRING"
+    INT = "INT"
+    BOOL = "BOOL"
+    PORT = "PORT"
+    PASSWORD = "PASSWORD"
+    ENUM = "ENUM"
+    URL = "URL"

@@ -1,0 +1,1 @@
+"""Long operations as RQ jobs: submitting them, running them, their rows and logs."""

@@ -1,0 +1,65 @@
+"""The RQ entry point: run one Job row's operation and record how it ended.
+
+Failures are recorded on the row, never raised to RQ: the row is the truth, and RQ only
+carries the work. Each run builds its own clients, so nothing is shared across the fork
+of RQ's work horse.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from appmanage.config import Settings
+from appmanage.enums import JobState
+from appmanage.errors import AppManageError
+from appmanage.jobs import records
+from appmanage.jobs.context import JobCanceled, JobContext, job_payload
+from appmanage.jobs.operations import OPERATIONS
+from appmanage.runtime.compose import ComposeCanceled, ComposeError
+from appmanage.services import Services
+from appmanage.storage.models import Job
+
+log = logging.getLogger(__name__)
+
+
+def run(job_id: str) -> str:
+    services = Services(Settings.from_env())
+    try:
+        return execute(services, job_id).value
+    finally:
+        services.close()
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute(services: Services, job_id: str) -> JobState:
+    job = records.claim(services.db, job_id, worker_name())
+    if job is None:
+        log.info("job %s is not queued any more; skipped", job_id)
+        return JobState.CANCELED
+    ctx = JobContext(services, job)
+    _announce(services, job)
+    state, error = JobState.SUCCEEDED, None
+    try:
+        OPERATIONS[job.kind](ctx)
+    except (JobCanceled, ComposeCanceled):
+        state, error = JobState.CANCELED, "canceled"
+    except (ComposeError, AppManageError, OSError) as exc:
+        state, error = JobState.FAILED, ctx.mask(str(exc))
+    except Exception as exc:
+        log.exception("job %s failed unexpectedly", job_id)
+        state, error = JobState.FAILED, ctx.mask(f"unexpected error: {exc}")
+    if error:
+        ctx.log(f"{state.value.lower()}: {error}")
+    finished = records.finish(services.db, job_id, state, error)
+    if finished is not None:
+        _announce(services, finished)
+    return state
+
+
+def _announce(services: Services, job: Job) -> None:
+    services.events.publish("job", {"job": job_payload(job), "line": None})

@@ -1,0 +1,218 @@
+"""Validate a requested operation, write its rows, enqueue it; nothing is left behind
+when validation fails."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from appmanage.catalog.model import CatalogApp
+from appmanage.catalog.params import host_ports, resolve_settings
+from appmanage.enums import AppAction, AppStatus, JobKind, JobState
+from appmanage.errors import ActionNotAllowed, Conflict, NotFound, Unavailable, ValidationFailed
+from appmanage.jobs import queue, records
+from appmanage.jobs.context import job_payload
+from appmanage.runtime.containers import DockerUnavailable
+from appmanage.runtime.ports import listening_ports
+from appmanage.services import Services
+from appmanage.snapshot import snapshot_of
+from appmanage.status import Status
+from appmanage.storage import queries
+from appmanage.storage.models import App, Job, utcnow
+
+log = logging.getLogger(__name__)
+
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9-]{1,30}")
+ACTION_OF_KIND = {
+    JobKind.START: AppAction.START,
+    JobKind.STOP: AppAction.STOP,
+    JobKind.RESTART: AppAction.RESTART,
+    JobKind.REDEPLOY: AppAction.REDEPLOY,
+    JobKind.UPDATE: AppAction.UPDATE,
+    JobKind.UNINSTALL: AppAction.UNINSTALL,
+}
+
+
+def settings_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    given: dict[str, str] = {}
+    for key, value in pairs:
+        if key in given:
+            raise ValidationFailed(f"{key} is given twice", field=key)
+        given[key] = value
+    return given
+
+
+def submit_install(
+    services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
+) -> Job:
+    if not NAME_PATTERN.fullmatch(name):
+        raise ValidationFailed(
+            "the name must start with a lowercase letter, then 1 to 30 lowercase letters, digits or dashes",
+            field="name",
+        )
+    catalog_app = services.catalog.get(catalog_name)
+    if catalog_app is None:
+        raise NotFound(f"the catalog has no app {catalog_name}")
+    version = version or catalog_app.default_version
+    if version not in catalog_app.versions:
+        raise NotFound(f"{catalog_name} has no version {version} (versions: {', '.join(catalog_app.versions)})")
+    settings = resolve_settings(catalog_app, given)
+    ports = _checked_ports(catalog_app, settings)
+    busy = _host_ports_in_use(services)
+    if services.containers.by_project(name):
+        raise Conflict(f"Docker already runs a compose project named {name}")
+    with services.db.write() as session:
+        if session.get(App, name) is not None:
+            raise Conflict(f"the name {name} is taken by an installed app")
+        _check_ports_free(session, ports, busy, except_app=None)
+        now = utcnow()
+        session.add(
+            App(
+                name=name,
+                catalog_app=catalog_app.name,
+                source=catalog_app.source,
+                version=version,
+                settings=settings,
+                host_ports=ports,
+                installed=False,
+                desired_running=True,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        job = records.new_job(session, name, JobKind.INSTALL)
+    _enqueue(services, job)
+    return job
+
+
+def submit_action(services: Services, name: str, kind: JobKind, params: dict[str, Any] | None = None) -> Job:
+    snapshot = snapshot_of(services, name)
+    if snapshot is None:
+        raise NotFound(f"no app is named {name}")
+    if snapshot.active_job is not None:
+        raise _busy(snapshot.active_job)
+    status = snapshot.status
+    action = ACTION_OF_KIND[kind]
+    if action not in status.actions:
+        allowed = ", ".join(a.value for a in status.actions) or "nothing"
+        raise ActionNotAllowed(
+            f"{name} is {status.status.value}: {action.value} is not allowed (allowed: {allowed})",
+            status.status,
+            status.actions,
+        )
+    params = dict(params or {})
+    app = snapshot.app
+    ports: list[int] = []
+    busy: set[int] = set()
+    if kind is JobKind.REDEPLOY:
+        catalog_app = _catalog_app_of(services, app)
+        settings = resolve_settings(catalog_app, params.pop("given", {}), previous=app.settings)
+        params["settings"] = settings
+        params["ports"] = _checked_ports(catalog_app, settings)
+        ports = [p for p in params["ports"] if p not in app.host_ports]
+        busy = _host_ports_in_use(services) if ports else set()
+    elif kind is JobKind.UPDATE:
+        catalog_app = _catalog_app_of(services, app)
+        version = str(params["version"])
+        if version not in catalog_app.versions:
+            raise NotFound(f"{app.catalog_app} has no version {version}")
+        if version == app.version:
+            raise ValidationFailed(f"{name} already runs version {version}", field="version")
+        params["from_version"] = app.version
+    try:
+        with services.db.write() as session:
+            if session.get(App, name) is None:
+                raise NotFound(f"no app is named {name}")
+            _check_ports_free(session, ports, busy, except_app=name)
+            job = records.new_job(session, name, kind, params)
+    except IntegrityError:
+        with services.db.read() as session:
+            active = queries.unfinished_jobs(session, [name]).get(name)
+        if active is None:
+            raise
+        raise _busy(active) from None
+    _enqueue(services, job)
+    return job
+
+
+def cancel_job(services: Services, job_id: str) -> Job:
+    """A queued job ends CANCELED at once; a running one is asked to stop, and its runner
+    ends the compose process and the job within a second."""
+    with services.db.write() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"no job has the id {job_id}")
+        was = job.state
+        if was is JobState.QUEUED:
+            job.state, job.error, job.step, job.finished_at = (
+                JobState.CANCELED,
+                "canceled",
+                "canceled",
+                utcnow(),
+            )
+        if not was.finished:
+            job.cancel_requested = True
+    if was.finished:
+        snapshot = snapshot_of(services, job.app_name)
+        status = snapshot.status if snapshot else Status(AppStatus.UNKNOWN, None)
+        raise ActionNotAllowed(f"job {job_id} has already ended ({was.value})", status.status, status.actions)
+    if was is JobState.QUEUED:
+        with contextlib.suppress(RedisError):
+            queue.remove_queued(services.redis, job_id)
+        services.events.publish("job", {"job": job_payload(job), "line": None})
+    return job
+
+
+def _busy(job: Job) -> Conflict:
+    return Conflict(f"job {job.id} ({job.kind.value}) is {job.state.value} for app {job.app_name}: wait or cancel it")
+
+
+def _catalog_app_of(services: Services, app: App) -> CatalogApp:
+    catalog_app = services.catalog.get(app.catalog_app)
+    if catalog_app is None:
+        raise NotFound(f"catalog app {app.catalog_app} is no longer in the catalog")
+    return catalog_app
+
+
+def _checked_ports(catalog_app: CatalogApp, settings: Mapping[str, str]) -> list[int]:
+    ports = [int(settings[k]) for k in catalog_app.port_keys if k in settings]
+    for key in catalog_app.port_keys:
+        if key in settings and ports.count(int(settings[key])) > 1:
+            raise ValidationFailed(f"{key}: port {settings[key]} is given to two parameters", field=key)
+    return host_ports(catalog_app, settings)
+
+
+def _host_ports_in_use(services: Services) -> set[int]:
+    try:
+        published = services.containers.published_ports()
+    except DockerUnavailable as exc:
+        raise Unavailable(f"Docker does not answer, so nothing can be installed or changed: {exc}") from exc
+    return published | listening_ports()
+
+
+def _check_ports_free(session: Any, ports: Iterable[int], busy: set[int], except_app: str | None) -> None:
+    owners = queries.ports_in_use_by_apps(session, except_app=except_app)
+    pending = session.scalars(select(Job).where(Job.state.in_(queries.UNFINISHED_STATES), Job.kind == JobKind.REDEPLOY))
+    for job in pending:
+        if job.app_name != except_app:
+            owners.update({int(p): job.app_name for p in job.params.get("ports") or ()})
+    for port in ports:
+        if port in owners:
+            raise Conflict(f"port {port} is already given to app {owners[port]}")
+        if port in busy:
+            raise Conflict(f"port {port} is in use on this host")
+
+
+def _enqueue(services: Services, job: Job) -> None:
+    try:
+        queue.enqueue(services.redis, services.settings.namespace, job.id, services.settings.compose_timeout)
+    except RedisError as exc:
+        log.warning("job %s stays QUEUED until Redis answers: %s", job.id, exc)
+    services.events.publish("job", {"job": job_payload(job), "line": None})

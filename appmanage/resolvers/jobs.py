@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from asyncio import to_thread
+
+from appmanage.services import Services
+from appmanage.storage import queries
+from appmanage.storage.models import Job
+
+
+async def get_job(services: Services, job_id: str) -> Job | None:
+    def read() -> Job | None:
+        with services.db.read() as session:
+            return session.get(Job, job_id)
+
+    return await to_thread(read)
+
+
+async def job_log(services: Services, job_id: str, tail: int | None) -> list[str]:
+    def read() -> list[str]:
+        with services.db.read() as session:
+            return queries.job_log(session, job_id, tail)
+
+    return await to_thread(read)

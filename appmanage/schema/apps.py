@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from appmanage.catalog.model import CatalogApp as CatalogAppModel
+from appmanage.resolvers.apps import app_jobs
+from appmanage.runtime.containers import ContainerInfo, LogEntry
+from appmanage.schema.context import Info
+from appmanage.schema.enums import AppAction, AppStatus
+from appmanage.schema.jobs import Job
+from appmanage.snapshot import AppSnapshot
+
+
+@strawberry.type
+class Service:
+    name: str
+    state: str
+    health: str | None
+    exit_code: int | None
+    image: str | None
+    container: str
+
+    @classmethod
+    def from_container(cls, container: ContainerInfo) -> Service:
+        return cls(
+            name=container.service,
+            state=container.state,
+            health=container.health,
+            exit_code=container.exit_code,
+            image=container.image or None,
+            container=container.name,
+        )
+
+
+@strawberry.type
+class PortBinding:
+    service: str
+    host_ip: str | None
+    host_port: int
+    container_port: int
+    protocol: str
+
+
+@strawberry.type
+class Setting:
+    key: str
+    value: str | None
+    secret: bool
+
+
+@strawberry.type
+class LogLine:
+    service: str
+    timestamp: datetime | None
+    line: str
+
+    @classmethod
+    def from_entry(cls, entry: LogEntry) -> LogLine:
+        return cls(service=entry.service, timestamp=entry.timestamp, line=entry.line)
+
+
+@strawberry.type
+class App:
+    name: str
+    catalog_app: str
+    version: str
+    status: AppStatus
+    status_reason: str | None
+    available_actions: list[AppAction]
+    services: list[Service]
+    ports: list[PortBinding]
+    settings: list[Setting]
+    active_job: Job | None
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field(description="The app's jobs, newest first.")
+    async def jobs(self, info: Info, first: int | None = 20) -> list[Job]:
+        return [
+            Job.from_row(job)
+            for job in await app_jobs(info.context.services, self.name, 20 if first is None else first)
+        ]
+
+    @classmethod
+    def from_snapshot(cls, snapshot: AppSnapshot, catalog_app: CatalogAppModel | None) -> App:
+        app = snapshot.app
+        return cls(
+            name=app.name,
+            catalog_app=app.catalog_app,
+            version=app.version,
+            status=snapshot.status.status,
+            status_reason=snapshot.status.reason,
+            available_actions=list(snapshot.status.actions),
+            services=[Service.from_container(c) for c in snapshot.containers],
+            ports=[
+                PortBinding(
+                    service=c.service,
+                    host_ip=p.host_ip,
+                    host_port=p.host_port,
+                    container_port=p.container_port,
+                    protocol=p.protocol,
+                )
+                for c in snapshot.containers
+                for p in c.ports
+            ],
+            settings=_settings(app.settings, catalog_app),
+            active_job=Job.from_row(snapshot.active_job) if snapshot.active_job else None,
+            created_at=app.created_at,
+            updated_at=app.updated_at,
+        )
+
+
+def _settings(values: dict[str, str], catalog_app: CatalogAppModel | None) -> list[Setting]:
+    settings = []
+    for key, value in sorted(values.items()):
+        param = catalog_app.parameter(key) if catalog_app else None
+        secret = param.secret if param else True
+        settings.append(Setting(key=key, value=None if secret else str(value), secret=secret))
+    return settings

@@ -1,0 +1,12 @@
+"""The domain enumerations, registered with Strawberry under their own names."""
+
+from __future__ import annotations
+
+import strawberry
+
+from appmanage.enums import AppAction, AppStatus, JobKind, JobState, ParameterType
+
+for _enum in (AppAction, AppStatus, JobKind, JobState, ParameterType):
+    strawberry.enum(_enum)
+
+__all__ = ["AppAction", "AppStatus", "JobKind", "JobState", "ParameterType"]

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import strawberry
+
+from appmanage.resolvers import apps, health, jobs
+from appmanage.runtime.containers import MAX_LOG_LINES
+from appmanage.schema.apps import App, LogLine
+from appmanage.schema.catalog import CatalogApp
+from appmanage.schema.context import Info
+from appmanage.schema.enums import AppStatus
+from appmanage.schema.health import Health
+from appmanage.schema.jobs import Job
+from appmanage.snapshot import AppSnapshot
+
+
+def shape_app(info: Info, snapshot: AppSnapshot) -> App:
+    return App.from_snapshot(snapshot, info.context.services.catalog.get(snapshot.app.catalog_app))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Apps the catalogs offer, filtered by name, title or description.")
+    def catalog(self, info: Info, search: str | None = None) -> list[CatalogApp]:
+        return [CatalogApp.from_model(a) for a in info.context.services.catalog.search(search)]
+
+    @strawberry.field
+    def catalog_app(self, info: Info, name: str) -> CatalogApp | None:
+        found = info.context.services.catalog.get(name)
+        return CatalogApp.from_model(found) if found else None
+
+    @strawberry.field(description="Installed apps with their computed status, from one Docker call.")
+    async def apps(self, info: Info, status: AppStatus | None = None) -> list[App]:
+        return [shape_app(info, s) for s in await apps.list_apps(info.context.services, status)]
+
+    @strawberry.field
+    async def app(self, info: Info, name: str) -> App | None:
+        snapshot = await apps.get_app(info.context.services, name)
+        return shape_app(info, snapshot) if snapshot else None
+
+    @strawberry.field
+    async def job(self, info: Info, id: strawberry.ID) -> Job | None:
+        row = await jobs.get_job(info.context.services, str(id))
+        return Job.from_row(row) if row else None
+
+    @strawberry.field(
+        description=f"The containers' own log lines, oldest first, at most {MAX_LOG_LINES} a request; "
+        "all services interleaved in time order when `service` is null."
+    )
+    async def app_logs(
+        self, info: Info, name: str, service: str | None = None, tail: int | None = 100
+    ) -> list[LogLine]:
+        entries = await apps.app_logs(info.context.services, name, service, 100 if tail is None else tail)
+        return [LogLine.from_entry(e) for e in entries or ()]
+
+    @strawberry.field
+    async def health(self, info: Info) -> Health:
+        return Health.from_report(await health.health(info.context.services))

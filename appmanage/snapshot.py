@@ -1,0 +1,61 @@
+"""Apps as they are now: their rows, jobs and containers, and the status computed from them.
+
+One Docker listing and three database reads serve any number of apps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from appmanage.runtime.containers import ContainerInfo, DockerUnavailable
+from appmanage.services import Services
+from appmanage.status import JobSummary, Status, StatusFacts, compute_status
+from appmanage.storage import queries
+from appmanage.storage.models import App, Job
+
+
+@dataclass(frozen=True)
+class AppSnapshot:
+    app: App
+    status: Status
+    containers: tuple[ContainerInfo, ...]
+    active_job: Job | None
+
+
+def summary(job: Job | None) -> JobSummary | None:
+    if job is None:
+        return None
+    return JobSummary(job.id, job.kind, job.state, job.step, job.error)
+
+
+def take_snapshot(services: Services, names: Collection[str] | None = None) -> list[AppSnapshot]:
+    with services.db.read() as session:
+        apps = queries.list_apps(session, names)
+        app_names = [a.name for a in apps]
+        active = queries.unfinished_jobs(session, app_names if names is not None else None)
+        last = queries.last_finished_jobs(session, [a.name for a in apps if not a.installed])
+    docker_ok = True
+    try:
+        only = app_names[0] if names is not None and len(app_names) == 1 else None
+        projects = services.containers.by_project(only)
+    except DockerUnavailable:
+        docker_ok, projects = False, {}
+    snapshots = []
+    for app in apps:
+        containers = tuple(sorted(projects.get(app.name, ()), key=lambda c: (c.service, c.name)))
+        facts = StatusFacts(
+            installed=app.installed,
+            desired_running=app.desired_running,
+            active_job=summary(active.get(app.name)),
+            last_job=summary(last.get(app.name)),
+            containers=[c.as_state() for c in containers],
+            docker_ok=docker_ok,
+        )
+        snapshots.append(AppSnapshot(app, compute_status(facts), containers, active.get(app.name)))
+    return snapshots
+
+
+def snapshot_of(services: Services, name: str) -> AppSnapshot | None:
+    found = take_snapshot(services, [name])
+    return found[0] if found else None

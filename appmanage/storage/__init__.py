@@ -1,0 +1,1 @@
+"""What must survive: apps, jobs and job logs, in SQLite (default) or PostgreSQL."""

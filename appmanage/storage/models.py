@@ -1,0 +1,93 @@
+"""SQLAlchemy 2 typed models. Every change here comes with an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from appmanage.enums import JobKind, JobState
+
+UNFINISHED = "state IN ('QUEUED', 'RUNNING')"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes, also on SQLite, which stores them naive."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[int]: JSON}
+
+
+class App(Base):
+    __tablename__ = "apps"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    catalog_app: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(Text)
+    version: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    host_ports: Mapped[list[int]] = mapped_column(default=list)
+    installed: Mapped[bool] = mapped_column(default=False)
+    desired_running: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index(
+            "ix_jobs_one_unfinished_per_app",
+            "app_name",
+            unique=True,
+            sqlite_where=text(UNFINISHED),
+            postgresql_where=text(UNFINISHED),
+        ),
+        Index("ix_jobs_app_created", "app_name", "created_at"),
+        Index("ix_jobs_state", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_name: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[JobKind] = mapped_column(Enum(JobKind, native_enum=False, length=16))
+    state: Mapped[JobState] = mapped_column(Enum(JobState, native_enum=False, length=16))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    step: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+
+
+class JobLogLine(Base):
+    __tablename__ = "job_log_lines"
+    __table_args__ = (Index("ix_job_log_lines_job", "job_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    line: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Makes sure Docker and Redis answer. On a fresh Debian machine, as root, installs Debian's
+# docker.io and redis-server and starts them; where they already run, changes nothing.
+set -euo pipefail
+
+redis_url=${APPMANAGE_REDIS_URL:-redis://127.0.0.1:6379/0}
+hostport=${redis_url#*://}; hostport=${hostport#*@}; hostport=${hostport%%/*}
+redis_host=${hostport%%:*}; redis_port=${hostport##*:}
+[ "$redis_port" = "$hostport" ] && redis_port=6379
+
+say() { echo "ensure-services: $*"; }
+
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    say "need $* but I am not root: install them, or run as root"; exit 1
+  fi
+  if [ -z "${APT_UPDATED:-}" ]; then
+    apt-get update -qq; APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+docker_ok() { docker info >/dev/null 2>&1; }
+
+redis_ok() {
+  (exec 3<>"/dev/tcp/$redis_host/$redis_port" && printf 'PING\r\n' >&3 && read -r -t 2 reply <&3 \
+    && [[ "$reply" == +PONG* ]]) 2>/dev/null
+}
+
+wait_for() {  # seconds check...
+  local seconds=$1; shift
+  for _ in $(seq "$((seconds * 5))"); do "$@" && return 0; sleep 0.2; done
+  return 1
+}
+
+if ! docker_ok; then
+  command -v dockerd >/dev/null || apt_install docker.io
+  command -v docker >/dev/null || apt_install docker.io
+  if ! docker_ok; then
+    say "starting dockerd"
+    mkdir -p /var/log
+    nohup dockerd >/var/log/appmanage-dockerd.log 2>&1 &
+    wait_for 60 docker_ok || { say "dockerd did not start; see /var/log/appmanage-dockerd.log"; exit 1; }
+  fi
+fi
+say "docker answers ($(docker version --format '{{.Server.Version}}'))"
+
+if ! redis_ok; then
+  if [ "$redis_host" != 127.0.0.1 ] && [ "$redis_host" != localhost ]; then
+    say "Redis at $redis_host:$redis_port does not answer"; exit 1
+  fi
+  command -v redis-server >/dev/null || apt_install redis-server
+  say "starting redis-server on port $redis_port"
+  mkdir -p /tmp/appmanage-redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
+    --dir /tmp/appmanage-redis --logfile /tmp/appmanage-redis/redis.log
+  wait_for 20 redis_ok || { say "redis did not start"; exit 1; }
+fi
+say "redis answers at $redis_host:$redis_port"
