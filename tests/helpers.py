@@ -48,7 +48,7 @@ class GraphQLClient:
     def act(self, mutation: str, **arguments: Any) -> dict[str, Any]:
         signature = ", ".join(f"${k}: {ARG_TYPES[k]}" for k in arguments)
         call = ", ".join(f"{k}: ${k}" for k in arguments)
-        query = f"mutation({signature}) {{ result: {mutation}({call}) {{ {RESULT_FIELDS} }} }}"
+        query = f"mutation({signature}) {{ result: {mutation}({call}) {{ {RESULT_FIELDS.get(mutation, ACTION_FIELDS)} }} }}"
         result: dict[str, Any] = self.execute(query, **arguments)["result"]
         return result
 
@@ -103,14 +103,14 @@ APP_FIELDS = f"""
     jobs {{ {JOB_FIELDS} }}
     createdAt updatedAt
 """
-RESULT_FIELDS = f"""
-    __typename
-    ... on JobAccepted {{ job {{ {JOB_FIELDS} }} app {{ name status statusReason }} }}
-    ... on JobCanceled {{ job {{ {JOB_FIELDS} }} }}
-    ... on Error {{ message }}
-    ... on ValidationError {{ field }}
-    ... on ActionNotAllowedError {{ status allowed }}
-"""
+ACCEPTED = f"... on JobAccepted {{ job {{ {JOB_FIELDS} }} app {{ name status statusReason }} }}"
+ERRORS = "... on Error { message } ... on ValidationError { field }"
+NOT_ALLOWED = "... on ActionNotAllowedError { status allowed }"
+RESULT_FIELDS = {
+    "installApp": f"__typename {ACCEPTED} {ERRORS}",
+    "cancelJob": f"__typename ... on JobCanceled {{ job {{ {JOB_FIELDS} }} }} {ERRORS} {NOT_ALLOWED}",
+}
+ACTION_FIELDS = f"__typename {ACCEPTED} {ERRORS} {NOT_ALLOWED}"
 APP_QUERY = f"query($name: String!) {{ app(name: $name) {{ {APP_FIELDS} }} }}"
 JOB_QUERY = f"query($id: ID!) {{ job(id: $id) {{ {JOB_FIELDS} }} }}"
-INSTALL = f"mutation($input: InstallAppInput!) {{ installApp(input: $input) {{ {RESULT_FIELDS} }} }}"
+INSTALL = f"mutation($input: InstallAppInput!) {{ installApp(input: $input) {{ {RESULT_FIELDS['installApp']} }} }}"
