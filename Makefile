@@ -3,15 +3,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export APPMANAGE_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test setup services images venv lint typecheck unit schema bench clean
+.PHONY: run test setup services images assets browser venv lint typecheck unit schema bench clean
 
 run: setup
 	$(BIN)/appmanage run
 
-test: setup lint typecheck
+test: setup browser lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider
 
-setup: venv services images
+setup: venv services images assets
 
 venv: $(BIN)/.installed
 
@@ -24,6 +24,12 @@ services:
 
 images: services
 	images/build.sh
+
+assets:
+	scripts/graphiql-assets.sh
+
+browser:
+	scripts/ensure-browser.sh
 
 lint: venv
 	$(BIN)/ruff check .
@@ -42,4 +48,4 @@ bench: setup
 	$(BIN)/python bench/apps_query.py
 
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) appmanage/graphiql/static

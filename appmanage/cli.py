@@ -21,10 +21,11 @@ log = logging.getLogger("appmanage")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appmanage", description="Run self-hosted apps on a Docker host.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="API, workers and event watcher in the foreground until Ctrl-C")
+    commands.add_parser("run", help="API, workers and the event watcher in the foreground until Ctrl-C")
     commands.add_parser("serve", help="the GraphQL API")
     worker = commands.add_parser("worker", help="one RQ worker running AppManage's jobs")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    commands.add_parser("watch", help="follow Docker's events and announce app status changes")
     commands.add_parser("migrate", help="bring the database schema up to date")
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead")
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": run_all,
         "serve": serve,
         "worker": lambda s: run_worker(s, burst=args.burst),
+        "watch": watch,
         "migrate": migrate,
         "export-schema": lambda s: export_schema(args.output),
     }
@@ -48,7 +50,7 @@ def serve(settings: Settings) -> int:
 
     setup_logging(settings, "api")
     log.info("AppManage API on http://%s:%s/graphql, data in %s", settings.host, settings.port, settings.data_dir)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, ws="websockets")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, ws="websockets-sansio")
     return 0
 
 
@@ -57,6 +59,22 @@ def run_worker(settings: Settings, burst: bool = False) -> int:
 
     setup_logging(settings, "worker")
     return work(settings, burst=burst)
+
+
+def watch(settings: Settings) -> int:
+    from appmanage.services import Services
+    from appmanage.watcher import watch as follow_docker
+
+    setup_logging(settings, "watch")
+    services = Services(settings)
+    services.db.migrate()
+    try:
+        follow_docker(services)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+    return 0
 
 
 def migrate(settings: Settings) -> int:
@@ -85,6 +103,7 @@ def run_all(settings: Settings) -> int:
     migrate(settings)
     command = [sys.executable, "-m", "appmanage"]
     children = [subprocess.Popen([*command, "worker"]) for _ in range(max(1, settings.workers))]
+    children.append(subprocess.Popen([*command, "watch"]))
     stopping = False
 
     def stop_children(*_: object) -> None:

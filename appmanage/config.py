@@ -13,14 +13,21 @@
 | APPMANAGE_COMPOSE_TIMEOUT | 600 seconds for one compose command |
 | APPMANAGE_LOG_RETENTION_DAYS | 14 rotated service logs kept |
 | APPMANAGE_LOG_LEVEL | INFO |
+| APPMANAGE_MAX_SUBSCRIPTIONS | 100 operations at once on one websocket |
+| APPMANAGE_WS_INIT_TIMEOUT | 10 seconds for a websocket's connection_init |
+| APPMANAGE_PUBLIC_HOST | this machine's host name (the host part of a Websoft9 app's W9_URL) |
+| APPMANAGE_REFUSE | none: warning kinds that refuse an install, comma-separated (see catalog/warnings.py) |
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from appmanage.catalog.warnings import WarningKind
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SHIPPED_CATALOG = PACKAGE_DIR.parent / "catalog"
@@ -45,6 +52,10 @@ class Settings:
     compose_timeout: float = 600.0
     log_retention_days: int = 14
     log_level: str = "INFO"
+    max_subscriptions: int = 100
+    ws_init_timeout: float = 10.0
+    public_host: str = field(default_factory=socket.gethostname)
+    refuse: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -83,4 +94,16 @@ class Settings:
             compose_timeout=float(_env("COMPOSE_TIMEOUT", "600")),
             log_retention_days=int(_env("LOG_RETENTION_DAYS", "14")),
             log_level=_env("LOG_LEVEL", "INFO").upper(),
+            max_subscriptions=int(_env("MAX_SUBSCRIPTIONS", "100")),
+            ws_init_timeout=float(_env("WS_INIT_TIMEOUT", "10")),
+            public_host=_env("PUBLIC_HOST", socket.gethostname()),
+            refuse=_refuse(_env("REFUSE", "")),
         )
+
+
+def _refuse(text: str) -> frozenset[str]:
+    kinds = frozenset(k.strip().lower() for k in text.split(",") if k.strip())
+    unknown = sorted(kinds - {k.value for k in WarningKind})
+    if unknown:
+        raise ValueError(f"APPMANAGE_REFUSE: unknown warning kinds {', '.join(unknown)}")
+    return kinds

@@ -1,44 +1,257 @@
-"""The event bus: each event is published once to Redis, on one channel and in a capped
-stream whose entry ids are the cursors clients resume from."""
+"""The event bus.
+
+Every event is written to Redis once: an entry in a capped stream, whose entry id is the
+event's cursor. Each API process reads that stream with ONE blocking connection and fans
+the events out to its local subscribers, so a thousand subscribers cost memory, not
+Redis connections. Reading the stream rather than a pub/sub channel makes the feed
+gap-free: after a broken connection the hub resumes from the last id it delivered, and a
+client resumes from the last cursor it saw (`events(after:)`).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import redis.asyncio as aioredis
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 log = logging.getLogger(__name__)
 
-STREAM_LENGTH = 10_000
-
-
-def channel_name(namespace: str) -> str:
-    return f"{namespace}:events"
+STREAM_LENGTH = 20_000
+BLOCK_MS = 2_000
+SUBSCRIBER_BUFFER = 2_000
+STREAM_START = "stream-start"  # first entry of a new stream: cursors from before it are void
 
 
 def stream_name(namespace: str) -> str:
-    return f"{namespace}:events:stream"
+    return f"{namespace}:events"
+
+
+@dataclass(frozen=True)
+class Event:
+    cursor: str
+    kind: str
+    at: datetime
+    data: dict[str, Any]
+
+    @classmethod
+    def decode(cls, cursor: Any, fields: Any) -> Event:
+        body = json.loads(fields[b"event"])
+        return cls(
+            cursor=cursor.decode() if isinstance(cursor, bytes) else cursor,
+            kind=body.pop("kind"),
+            at=datetime.fromisoformat(body.pop("at")),
+            data=body,
+        )
+
+
+def cursor_key(cursor: str) -> tuple[int, int]:
+    millis, _, sequence = cursor.partition("-")
+    return int(millis), int(sequence or 0)
+
+
+def encode(kind: str, payload: dict[str, Any]) -> str:
+    return json.dumps({"kind": kind, "at": datetime.now(UTC).isoformat(), **payload})
 
 
 class EventPublisher:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self._redis = redis
-        self._channel = channel_name(namespace)
-        self._stream = stream_name(namespace)
+        self.stream = stream_name(namespace)
+        self._publish_change = redis.register_script(_PUBLISH_CHANGE)
 
     def publish(self, kind: str, payload: dict[str, Any]) -> str | None:
         """Publish one event; returns its cursor, or None when Redis is away (state stays in
-        the database and Docker, so a lost event is caught up by the next query)."""
-        body = {"kind": kind, "at": datetime.now(UTC).isoformat(), **payload}
+        the database and Docker, so a client catches up with its next query)."""
+        entry: dict[Any, Any] = {"event": encode(kind, payload)}
         try:
-            cursor = self._redis.xadd(self._stream, {"event": json.dumps(body)}, maxlen=STREAM_LENGTH, approximate=True)
-            cursor_text = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
-            self._redis.publish(self._channel, json.dumps({"cursor": cursor_text, **body}))
-            return cursor_text
+            cursor = self._redis.xadd(self.stream, entry, maxlen=STREAM_LENGTH, approximate=True, nomkstream=True)
+            if cursor is None:
+                self._redis.xadd(self.stream, {"event": encode(STREAM_START, {})}, maxlen=STREAM_LENGTH)
+                cursor = self._redis.xadd(self.stream, entry, maxlen=STREAM_LENGTH, approximate=True)
         except RedisError as exc:
             log.warning("event %s not published: %s", kind, exc)
             return None
+        return cursor.decode() if isinstance(cursor, bytes) else str(cursor)
+
+    def publish_change(self, tracked: str, key: str, value: str | None, kind: str, payload: dict[str, Any]) -> bool:
+        """Publish when `value` differs from the last one published for `key` (None: forget
+        the key, publishing only if it was known); the event gets `previous`."""
+        try:
+            cursor = self._publish_change(
+                keys=[tracked, self.stream],
+                args=[key, value or "", encode(kind, payload), STREAM_LENGTH, encode(STREAM_START, {})],
+            )
+        except RedisError as exc:
+            log.warning("change of %s not published: %s", key, exc)
+            return False
+        return cursor is not None
+
+    def forget_all(self, tracked: str) -> None:
+        with contextlib.suppress(RedisError):
+            self._redis.delete(tracked)
+
+    def known(self, tracked: str) -> set[str]:
+        keys: Any = self._redis.hkeys(tracked)
+        return {k.decode() for k in keys}
+
+
+def _lost_after(info: dict[str, Any] | None, after: tuple[int, int]) -> bool:
+    if info is None:
+        return True
+    deleted = info.get("max-deleted-entry-id")
+    if deleted and cursor_key(deleted.decode()) > after:
+        return True
+    first = info.get("first-entry")
+    if first is None:
+        return False
+    first_event = Event.decode(first[0], first[1])
+    return first_event.kind == STREAM_START and cursor_key(first_event.cursor) > after
+
+
+# Publish only when a tracked value changes, atomically, so that several processes
+# announcing the same change publish it once. KEYS: hash, stream. ARGV: field, value
+# ("" forgets the field), event body (JSON), stream length, stream-start body.
+_PUBLISH_CHANGE = """
+local previous = redis.call('HGET', KEYS[1], ARGV[1])
+if ARGV[2] == '' then
+  if not previous then return false end
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  if previous == ARGV[2] then return false end
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+local body = cjson.decode(ARGV[3])
+body['previous'] = previous or cjson.null
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('XADD', KEYS[2], '*', 'event', ARGV[5])
+end
+return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'event', cjson.encode(body))
+"""
+
+
+class SubscriberTooSlow(Exception):
+    pass
+
+
+class CursorExpired(Exception):
+    pass
+
+
+@dataclass(eq=False)
+class Subscriber:
+    accepts: Callable[[Event], bool]
+    queue: asyncio.Queue[Event | None] = field(default_factory=lambda: asyncio.Queue(SUBSCRIBER_BUFFER))
+    overflowed: bool = False
+
+    def offer(self, event: Event) -> None:
+        if self.overflowed or not self.accepts(event):
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self.queue.get_nowait()
+            self.queue.put_nowait(None)
+
+    async def next(self) -> Event:
+        event = await self.queue.get()
+        if event is None:
+            raise SubscriberTooSlow("the subscriber fell behind; resubscribe with `events(after:)`")
+        return event
+
+
+class EventHub:
+    """One per API process: reads the stream, hands each event to the local subscribers."""
+
+    def __init__(self, redis_url: str, namespace: str) -> None:
+        self.stream = stream_name(namespace)
+        self._reader = aioredis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=BLOCK_MS / 1000 + 5)
+        self._commands = aioredis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5)
+        self._subscribers: set[Subscriber] = set()
+        self._task: asyncio.Task[None] | None = None
+        self.last_cursor: str | None = None
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._pump(), name="event-hub")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._reader.aclose()
+        await self._commands.aclose()
+
+    async def _pump(self) -> None:
+        last = "$"
+        while True:
+            try:
+                if last == "$":
+                    last = await self._newest_id()
+                replies: Any = await self._reader.xread({self.stream: last}, block=BLOCK_MS, count=500)
+            except (RedisError, OSError) as exc:
+                log.warning("event stream unreachable, retrying: %s", exc)
+                await asyncio.sleep(1)
+                continue
+            for _stream, entries in replies or ():
+                for cursor, fields in entries:
+                    event = Event.decode(cursor, fields)
+                    last = self.last_cursor = event.cursor
+                    if event.kind == STREAM_START:
+                        continue
+                    for subscriber in list(self._subscribers):
+                        subscriber.offer(event)
+
+    async def _newest_id(self) -> str:
+        newest = await self._commands.xrevrange(self.stream, count=1)
+        if not newest:
+            return "0-0"
+        cursor = newest[0][0]
+        return cursor.decode() if isinstance(cursor, bytes) else str(cursor)
+
+    async def replay(self, after: str) -> list[Event]:
+        """Events after the cursor; CursorExpired when some of them are no longer kept
+        (trimmed from the capped stream, or lost with a Redis restart)."""
+        try:
+            after_key = cursor_key(after)
+        except ValueError as exc:
+            raise CursorExpired(f"{after!r} is not a cursor") from exc
+        try:
+            info = await self._commands.xinfo_stream(self.stream)
+        except ResponseError:
+            info = None
+        if after_key != (0, 0) and _lost_after(info, after_key):
+            raise CursorExpired("events after this cursor are no longer kept: query the state and subscribe again")
+        events: list[Event] = []
+        start = "(" + after
+        while info is not None:
+            batch: Any = await self._commands.xrange(self.stream, min=start, count=1000)
+            if not batch:
+                break
+            events.extend(Event.decode(cursor, fields) for cursor, fields in batch)
+            start = "(" + events[-1].cursor
+        return [e for e in events if e.kind != STREAM_START]
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, accepts: Callable[[Event], bool]) -> AsyncIterator[Subscriber]:
+        subscriber = Subscriber(accepts)
+        self._subscribers.add(subscriber)
+        try:
+            yield subscriber
+        finally:
+            self._subscribers.discard(subscriber)

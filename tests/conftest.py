@@ -9,7 +9,9 @@ import secrets
 import shutil
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -19,7 +21,7 @@ from starlette.testclient import TestClient
 
 from appmanage.config import SHIPPED_CATALOG, Settings
 from appmanage.runtime.compose import detect_compose_command
-from tests.helpers import GraphQLClient
+from tests.helpers import GraphQLClient, free_port, wait_for
 
 RUN_ID = "t" + secrets.token_hex(2)
 REDIS_URL = os.environ.get("APPMANAGE_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -32,7 +34,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         data_dir=tmp_path_factory.mktemp("appmanage-data"),
         namespace=f"appmanage-test-{RUN_ID}",
         redis_url=REDIS_URL,
-        catalogs=(SHIPPED_CATALOG,),
+        catalogs=(SHIPPED_CATALOG, FIXTURES / "native", FIXTURES / "websoft9"),
         workers=2,
         compose_timeout=120,
     )
@@ -69,7 +71,67 @@ def workers(settings: Settings) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 @pytest.fixture(scope="session")
-def client(settings: Settings, workers: list[subprocess.Popen[bytes]]) -> Iterator[TestClient]:
+def watcher(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "appmanage", "watch"], env=settings_env(settings), stderr=subprocess.DEVNULL
+    )
+    yield process
+    process.terminate()
+    process.wait(timeout=15)
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+
+def start_server(settings: Settings) -> Server:
+    port = free_port()
+    env = {**settings_env(settings), "APPMANAGE_PORT": str(port), "APPMANAGE_HOST": "127.0.0.1"}
+    process = subprocess.Popen([sys.executable, "-m", "appmanage", "serve"], env=env, stderr=subprocess.DEVNULL)
+    server = Server(process, port)
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return True
+        except OSError:
+            assert process.poll() is None, "the API process exited"
+            return False
+
+    wait_for(answers, 30, "the API to answer")
+    return server
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings, workers: list[subprocess.Popen[bytes]], watcher: object) -> Iterator[Server]:
+    """A real API process (uvicorn) on a free port, for websocket clients."""
+    running = start_server(settings)
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="session")
+def client(
+    settings: Settings, workers: list[subprocess.Popen[bytes]], watcher: subprocess.Popen[bytes]
+) -> Iterator[TestClient]:
     from appmanage.app import create_app
 
     with TestClient(create_app(settings)) as test_client:
@@ -110,9 +172,9 @@ def leave_nothing_behind(settings: Settings) -> Iterator[None]:
     client = docker.from_env()
     label = "com.docker.compose.project"
     projects = {
-        c.labels.get(label, "")
-        for c in client.containers.list(all=True, filters={"label": label})
-        if c.labels.get(label, "").startswith(RUN_ID)
+        (c.get("Labels") or {}).get(label, "")
+        for c in client.api.containers(all=True, filters={"label": label})
+        if (c.get("Labels") or {}).get(label, "").startswith(RUN_ID)
     }
     for project in projects:
         remove_project(project)

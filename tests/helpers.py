@@ -48,7 +48,9 @@ class GraphQLClient:
     def act(self, mutation: str, **arguments: Any) -> dict[str, Any]:
         signature = ", ".join(f"${k}: {ARG_TYPES[k]}" for k in arguments)
         call = ", ".join(f"{k}: ${k}" for k in arguments)
-        query = f"mutation({signature}) {{ result: {mutation}({call}) {{ {RESULT_FIELDS.get(mutation, ACTION_FIELDS)} }} }}"
+        query = (
+            f"mutation({signature}) {{ result: {mutation}({call}) {{ {RESULT_FIELDS.get(mutation, ACTION_FIELDS)} }} }}"
+        )
         result: dict[str, Any] = self.execute(query, **arguments)["result"]
         return result
 
@@ -108,7 +110,7 @@ ERRORS = "... on Error { message } ... on ValidationError { field }"
 NOT_ALLOWED = "... on ActionNotAllowedError { status allowed }"
 RESULT_FIELDS = {
     "installApp": f"__typename {ACCEPTED} {ERRORS}",
-    "cancelJob": f"__typename ... on JobCanceled {{ job {{ {JOB_FIELDS} }} }} {ERRORS} {NOT_ALLOWED}",
+    "cancelJob": f"__typename ... on JobCanceled {{ job {{ {JOB_FIELDS} }} }} ... on Error {{ message }} {NOT_ALLOWED}",
 }
 ACTION_FIELDS = f"__typename {ACCEPTED} {ERRORS} {NOT_ALLOWED}"
 APP_QUERY = f"query($name: String!) {{ app(name: $name) {{ {APP_FIELDS} }} }}"

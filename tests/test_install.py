@@ -56,7 +56,7 @@ def test_install_hello_serves_its_page_then_uninstall_removes_everything(
     assert env_file.stat().st_mode & 0o777 == 0o600
     assert f'HTTP_PORT="{port}"' in env_file.read_text()
 
-    logs = api.execute('query($n: String!) { appLogs(name: $n, tail: 5) { service timestamp line } }', n=name)
+    logs = api.execute("query($n: String!) { appLogs(name: $n, tail: 5) { service timestamp line } }", n=name)
     assert any("hello from version 1" in entry["line"] for entry in logs["appLogs"])
 
     removal = api.act("uninstallApp", name=name)

@@ -43,7 +43,7 @@ CASES = [
     ("start running", facts(exited(), active=job(JobKind.START, JobState.RUNNING)), "STARTING", ""),
     ("restart counts as starting", facts(run(), active=job(JobKind.RESTART, JobState.QUEUED)), "STARTING", ""),
     ("stop running", facts(run(), active=job(JobKind.STOP, JobState.RUNNING)), "STOPPING", ""),
-    ("a job wins over Docker silence", facts(docker_ok=False, active=job(JobKind.STOP, JobState.RUNNING)), "STOPPING", ""),
+    ("job beats Docker silence", facts(docker_ok=False, active=job(JobKind.STOP, JobState.RUNNING)), "STOPPING", ""),
     ("docker silent", facts(run(), docker_ok=False), "UNKNOWN", "Docker"),
     (
         "install failed, never ran",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,18 @@ class Parameter:
     maximum: int | None = None
     secret: bool = False
     editable: bool = False
+    default_from: str | None = None
+    """A default made of other settings when none is given: `{KEY}` is that setting's value,
+    `{host}` the host's public name."""
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What the host must offer: CPU cores, memory and free disk in GB."""
+
+    cpu: float | None = None
+    memory: float | None = None
+    disk: float | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,13 @@ class CatalogApp:
     description: str | None = None
     env_template: str | None = None
     skip_files: frozenset[str] = field(default_factory=frozenset)
+    requirements: Requirements = field(default_factory=Requirements)
+    name_keys: tuple[str, ...] = ()
+    """Variables that hold the app's name."""
+    version_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Variables set by the chosen version."""
+    network_keys: tuple[str, ...] = ()
+    """Settings that name external networks, created when missing."""
 
     def parameter(self, key: str) -> Parameter | None:
         return next((p for p in self.parameters if p.key == key), None)

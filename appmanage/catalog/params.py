@@ -20,12 +20,15 @@ def resolve_settings(
     app: CatalogApp,
     given: Mapping[str, str],
     previous: Mapping[str, str] | None = None,
+    host: str = "localhost",
 ) -> dict[str, str]:
-    """The full settings of an install (previous=None) or a redeploy (previous=current)."""
+    """The full settings of an install (previous=None) or a redeploy (previous=current);
+    `host` is the public name that derived defaults (`default_from`) may use."""
     for key in given:
         if app.parameter(key) is None:
             raise ValidationFailed(f"{key} is not a parameter of {app.name}", field=key)
     values: dict[str, str] = {}
+    derived: list[Parameter] = []
     for param in app.parameters:
         changed = previous is not None and param.key in given and given[param.key] != previous.get(param.key)
         if changed and not param.editable:
@@ -36,11 +39,20 @@ def resolve_settings(
             values[param.key] = previous[param.key]
         elif param.default is not None and param.default != "":
             values[param.key] = parse_value(param, param.default)
+        elif param.default_from is not None:
+            derived.append(param)
         elif param.secret:
             values[param.key] = generate_secret()
         elif param.required:
             raise ValidationFailed(f"{param.key} is required", field=param.key)
+    for param in derived:
+        values[param.key] = parse_value(param, derive(param.default_from or "", values, host))
     return values
+
+
+def derive(template: str, values: Mapping[str, str], host: str) -> str:
+    known = {"host": host, **values}
+    return re.sub(r"\{(\w+)\}", lambda m: known.get(m.group(1), ""), template)
 
 
 def parse_value(param: Parameter, raw: str) -> str:

@@ -23,7 +23,8 @@ def render(app: CatalogApp, target: Path, name: str, version: str, values: Mappi
             shutil.copytree(source, destination, dirs_exist_ok=True, symlinks=True)
         else:
             shutil.copy2(source, destination)
-    env = {"APP_NAME": name, "APP_VERSION": version, **values}
+    identity = {"APP_NAME": name, "APP_VERSION": version, **dict.fromkeys(app.name_keys, name)}
+    env = {**identity, **app.version_env.get(version, {}), **values}
     write_env(target / ENV_FILE, _template_lines(app), env)
     return target / app.compose_file
 

@@ -16,9 +16,11 @@ from appmanage.catalog.native import COMPOSE_NAMES
 from appmanage.catalog.params import host_ports
 from appmanage.catalog.render import render
 from appmanage.enums import JobKind
-from appmanage.errors import NotFound
+from appmanage.errors import NotFound, Unavailable
 from appmanage.jobs.context import JobContext
 from appmanage.runtime.compose import ComposeCanceled, ComposeError
+from appmanage.runtime.containers import DockerUnavailable
+from appmanage.runtime.networks import ensure_network
 from appmanage.storage.models import App
 
 Operation = Callable[[JobContext], None]
@@ -79,6 +81,19 @@ def _render(ctx: JobContext, app: App, version: str, settings: dict[str, str]) -
     render(catalog_app, _folder(ctx), ctx.app_name, version, settings)
 
 
+def _create_networks(ctx: JobContext, app: App, settings: dict[str, str]) -> None:
+    """The external networks the app joins, created when missing; never removed by us."""
+    for key in ctx.catalog_app(app.catalog_app).network_keys:
+        network = settings.get(key)
+        if not network:
+            continue
+        try:
+            if ensure_network(ctx.services.containers.api, network):
+                ctx.log(f"created the network {network}")
+        except DockerUnavailable as exc:
+            raise Unavailable(str(exc)) from exc
+
+
 def _clean_up(ctx: JobContext) -> None:
     ctx.step("remove what was started", 0.9)
     folder = _folder(ctx)
@@ -93,6 +108,7 @@ def install(ctx: JobContext) -> None:
     app = _app(ctx)
     ctx.step("render the app folder", 0.1)
     _render(ctx, app, app.version, app.settings)
+    _create_networks(ctx, app, app.settings)
     ctx.check_canceled()
     ctx.step("docker compose up", 0.3)
     try:
@@ -162,6 +178,7 @@ def _switch(ctx: JobContext, app: App, version: str, settings: dict[str, str]) -
     ctx.step(f"make sure the images of version {version} are present", 0.1)
     _prepare_images(ctx, app, version, settings)
     ctx.check_canceled()
+    _create_networks(ctx, app, settings)
     ctx.step(f"render version {version}", 0.4)
     try:
         _render(ctx, app, version, settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 
 from appmanage.config import Settings
 from appmanage.enums import JobState
@@ -17,8 +18,10 @@ from appmanage.errors import AppManageError
 from appmanage.jobs import records
 from appmanage.jobs.context import JobCanceled, JobContext, job_payload
 from appmanage.jobs.operations import OPERATIONS
+from appmanage.jobs.recovery import keep_alive
 from appmanage.runtime.compose import ComposeCanceled, ComposeError
 from appmanage.services import Services
+from appmanage.status_feed import announce
 from appmanage.storage.models import Job
 
 log = logging.getLogger(__name__)
@@ -42,8 +45,11 @@ def execute(services: Services, job_id: str) -> JobState:
         log.info("job %s is not queued any more; skipped", job_id)
         return JobState.CANCELED
     ctx = JobContext(services, job)
-    _announce(services, job)
+    _publish_job(services, job)
+    announce(services, [job.app_name])
     state, error = JobState.SUCCEEDED, None
+    finished_beating = threading.Event()
+    keep_alive(services, job_id, finished_beating)
     try:
         OPERATIONS[job.kind](ctx)
     except (JobCanceled, ComposeCanceled):
@@ -53,13 +59,16 @@ def execute(services: Services, job_id: str) -> JobState:
     except Exception as exc:
         log.exception("job %s failed unexpectedly", job_id)
         state, error = JobState.FAILED, ctx.mask(f"unexpected error: {exc}")
+    finally:
+        finished_beating.set()
     if error:
         ctx.log(f"{state.value.lower()}: {error}")
     finished = records.finish(services.db, job_id, state, error)
     if finished is not None:
-        _announce(services, finished)
+        _publish_job(services, finished)
+    announce(services, [job.app_name])
     return state
 
 
-def _announce(services: Services, job: Job) -> None:
+def _publish_job(services: Services, job: Job) -> None:
     services.events.publish("job", {"job": job_payload(job), "line": None})

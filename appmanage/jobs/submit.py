@@ -7,6 +7,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -15,15 +16,20 @@ from sqlalchemy.exc import IntegrityError
 
 from appmanage.catalog.model import CatalogApp
 from appmanage.catalog.params import host_ports, resolve_settings
+from appmanage.catalog.requirements import unmet
+from appmanage.catalog.warnings import refused
 from appmanage.enums import AppAction, AppStatus, JobKind, JobState
 from appmanage.errors import ActionNotAllowed, Conflict, NotFound, Unavailable, ValidationFailed
 from appmanage.jobs import queue, records
 from appmanage.jobs.context import job_payload
+from appmanage.jobs.preview import RenderedProject, render_project
 from appmanage.runtime.containers import DockerUnavailable
+from appmanage.runtime.host import host_resources
 from appmanage.runtime.ports import listening_ports
 from appmanage.services import Services
 from appmanage.snapshot import snapshot_of
 from appmanage.status import Status
+from appmanage.status_feed import announce
 from appmanage.storage import queries
 from appmanage.storage.models import App, Job, utcnow
 
@@ -49,9 +55,23 @@ def settings_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return given
 
 
-def submit_install(
+@dataclass(frozen=True)
+class InstallPlan:
+    """An install that passed every check, with its rendered project."""
+
+    catalog_app: CatalogApp
+    name: str
+    version: str
+    settings: dict[str, str]
+    ports: list[int]
+    busy: set[int]
+    project: RenderedProject
+
+
+def validate_install(
     services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
-) -> Job:
+) -> InstallPlan:
+    """Everything installApp checks, with nothing written: previewInstall answers with this."""
     if not NAME_PATTERN.fullmatch(name):
         raise ValidationFailed(
             "the name must start with a lowercase letter, then 1 to 30 lowercase letters, digits or dashes",
@@ -63,24 +83,36 @@ def submit_install(
     version = version or catalog_app.default_version
     if version not in catalog_app.versions:
         raise NotFound(f"{catalog_name} has no version {version} (versions: {', '.join(catalog_app.versions)})")
-    settings = resolve_settings(catalog_app, given)
+    settings = resolve_settings(catalog_app, given, host=services.settings.public_host)
     ports = _checked_ports(catalog_app, settings)
+    _check_requirements(services, catalog_app)
     busy = _host_ports_in_use(services)
     if services.containers.by_project(name):
         raise Conflict(f"Docker already runs a compose project named {name}")
-    with services.db.write() as session:
-        if session.get(App, name) is not None:
-            raise Conflict(f"the name {name} is taken by an installed app")
+    with services.db.read() as session:
+        _check_name_free(session, name)
         _check_ports_free(session, ports, busy, except_app=None)
+    project = render_project(services, catalog_app, name, version, settings)
+    _check_refusals(services, project)
+    return InstallPlan(catalog_app, name, version, settings, ports, busy, project)
+
+
+def submit_install(
+    services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
+) -> Job:
+    plan = validate_install(services, catalog_name, name, version, given)
+    with services.db.write() as session:
+        _check_name_free(session, name)
+        _check_ports_free(session, plan.ports, plan.busy, except_app=None)
         now = utcnow()
         session.add(
             App(
                 name=name,
-                catalog_app=catalog_app.name,
-                source=catalog_app.source,
-                version=version,
-                settings=settings,
-                host_ports=ports,
+                catalog_app=plan.catalog_app.name,
+                source=plan.catalog_app.source,
+                version=plan.version,
+                settings=plan.settings,
+                host_ports=plan.ports,
                 installed=False,
                 desired_running=True,
                 created_at=now,
@@ -167,6 +199,7 @@ def cancel_job(services: Services, job_id: str) -> Job:
         with contextlib.suppress(RedisError):
             queue.remove_queued(services.redis, job_id)
         services.events.publish("job", {"job": job_payload(job), "line": None})
+        announce(services, [job.app_name])
     return job
 
 
@@ -179,6 +212,25 @@ def _catalog_app_of(services: Services, app: App) -> CatalogApp:
     if catalog_app is None:
         raise NotFound(f"catalog app {app.catalog_app} is no longer in the catalog")
     return catalog_app
+
+
+def _check_name_free(session: Any, name: str) -> None:
+    if session.get(App, name) is not None:
+        raise Conflict(f"the name {name} is taken by an installed app")
+
+
+def _check_requirements(services: Services, catalog_app: CatalogApp) -> None:
+    host = host_resources(services.settings.data_dir)
+    missing = unmet(catalog_app.requirements, host.cpu, host.memory, host.disk)
+    if missing:
+        raise ValidationFailed(f"{catalog_app.name} {'; '.join(missing)}")
+
+
+def _check_refusals(services: Services, project: RenderedProject) -> None:
+    refusals = refused(project.warnings, services.settings.refuse)
+    if refusals:
+        reasons = "; ".join(str(w) for w in refusals)
+        raise ValidationFailed(f"refused by APPMANAGE_REFUSE: {reasons}")
 
 
 def _checked_ports(catalog_app: CatalogApp, settings: Mapping[str, str]) -> list[int]:
@@ -216,3 +268,4 @@ def _enqueue(services: Services, job: Job) -> None:
     except RedisError as exc:
         log.warning("job %s stays QUEUED until Redis answers: %s", job.id, exc)
     services.events.publish("job", {"job": job_payload(job), "line": None})
+    announce(services, [job.app_name])

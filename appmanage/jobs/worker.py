@@ -1,30 +1,42 @@
 """An RQ worker on AppManage's queue. Several run side by side, so jobs of different
-apps run in parallel; jobs of one app never overlap (one unfinished job per app)."""
+apps run in parallel; jobs of one app never overlap (one unfinished job per app).
+
+Jobs run in the worker process itself (SimpleWorker): when a worker dies, its job and
+the compose process under it die with it, and recovery fails the job within seconds.
+"""
 
 from __future__ import annotations
 
-from rq import Worker
+import threading
+
+from rq import SimpleWorker
 
 from appmanage.config import Settings
 from appmanage.jobs.queue import job_queue
+from appmanage.jobs.recovery import start_recovery
 from appmanage.jobs.runner import worker_name
 from appmanage.services import Services
 
 WORKER_TTL = 10
-JOB_MONITORING_INTERVAL = 2
+REDIS_RETRY_MAX_SECONDS = 2.0
 
 
 def work(settings: Settings, burst: bool = False) -> int:
     services = Services(settings)
     services.db.migrate()
-    queue = job_queue(services.redis, settings.namespace)
-    worker = Worker(
-        [queue],
+    stopping = threading.Event()
+    if not burst:
+        start_recovery(services, stopping)
+    worker = SimpleWorker(
+        [job_queue(services.redis, settings.namespace)],
         connection=services.redis,
         name=f"appmanage-{worker_name()}",
         worker_ttl=WORKER_TTL,
-        job_monitoring_interval=JOB_MONITORING_INTERVAL,
     )
-    worker.work(burst=burst, with_scheduler=False)
-    services.close()
+    worker.max_connection_wait_time = REDIS_RETRY_MAX_SECONDS
+    try:
+        worker.work(burst=burst, with_scheduler=False)
+    finally:
+        stopping.set()
+        services.close()
     return 0

@@ -16,14 +16,15 @@ class HealthReport:
     redis: bool
     database: bool
     workers: int
+    subscribers: int
 
 
-async def health(services: Services) -> HealthReport:
+async def health(services: Services, subscribers: int) -> HealthReport:
     docker, redis, database = await asyncio.gather(
         to_thread(services.containers.ping), to_thread(services.redis_ok), to_thread(services.db.ping)
     )
     workers = await to_thread(_count_workers, services) if redis else 0
-    return HealthReport(docker, redis, database, workers)
+    return HealthReport(docker, redis, database, workers, subscribers)
 
 
 def _count_workers(services: Services) -> int:

@@ -8,6 +8,7 @@ process group, so a timeout or a cancel ends compose and everything it started.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
 import queue
@@ -24,6 +25,7 @@ from pathlib import Path
 LineSink = Callable[[str], None]
 CancelCheck = Callable[[], bool]
 POLL_SECONDS = 0.2
+PR_SET_PDEATHSIG = 1
 
 
 class ComposeError(Exception):
@@ -103,6 +105,19 @@ class Compose:
         argv = self.argv(project, directory, compose_file, *args)
         return run_streaming(argv, directory, on_line, should_cancel, timeout or self.timeout, check, args[0])
 
+    def config(self, project: str, directory: Path, compose_file: str, timeout: float | None = None) -> str:
+        """The project as `docker compose config` prints it; its warnings are left out."""
+        argv = self.argv(project, directory, compose_file, "config")
+        limit = timeout or self.timeout
+        try:
+            done = subprocess.run(argv, cwd=directory, capture_output=True, text=True, timeout=limit)
+        except subprocess.TimeoutExpired as exc:
+            raise ComposeError(f"compose config did not finish within {limit:.0f} s") from exc
+        if done.returncode != 0:
+            errors = done.stderr.splitlines()
+            raise ComposeError(_failure("config", done.returncode, errors), errors)
+        return done.stdout
+
     def run_project(
         self,
         project: str,
@@ -133,6 +148,7 @@ def run_streaming(
         text=True,
         errors="replace",
         start_new_session=True,
+        preexec_fn=_die_with_parent,
         env={**os.environ, "COMPOSE_STATUS_STDOUT": "1"},
     )
     lines: queue.Queue[str | None] = queue.Queue()
@@ -162,6 +178,12 @@ def run_streaming(
     if check and returncode != 0:
         raise ComposeError(_failure(what, returncode, output), output)
     return ComposeResult(returncode, output)
+
+
+def _die_with_parent() -> None:
+    """Linux: compose gets SIGKILL when the worker that started it dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:

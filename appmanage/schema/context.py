@@ -5,14 +5,17 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
+from appmanage.events import EventHub
 from appmanage.services import Services
 
 
 @dataclass
 class Context:
     services: Services
+    hub: EventHub
     request: Any = None
     response: Any = None
+    connection_params: dict[str, Any] | None = None
 
 
 Info = StrawberryInfo[Context, None]

@@ -17,24 +17,11 @@ from appmanage.schema.errors import (
     ValidationError,
     error_type,
 )
+from appmanage.schema.inputs import InstallAppInput, SettingInput
 from appmanage.schema.jobs import Job
 from appmanage.schema.query import shape_app
 from appmanage.snapshot import AppSnapshot
 from appmanage.storage import models
-
-
-@strawberry.input
-class SettingInput:
-    key: str
-    value: str
-
-
-@strawberry.input
-class InstallAppInput:
-    catalog_app: str
-    name: str = strawberry.field(description="^[a-z][a-z0-9-]{1,30}$: becomes a folder and a compose project")
-    version: str | None = None
-    settings: list[SettingInput] | None = None
 
 
 @strawberry.type

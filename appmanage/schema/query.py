@@ -4,12 +4,15 @@ import strawberry
 
 from appmanage.resolvers import apps, health, jobs
 from appmanage.runtime.containers import MAX_LOG_LINES
+from appmanage.schema import preview
 from appmanage.schema.apps import App, LogLine
 from appmanage.schema.catalog import CatalogApp
 from appmanage.schema.context import Info
 from appmanage.schema.enums import AppStatus
 from appmanage.schema.health import Health
+from appmanage.schema.inputs import InstallAppInput
 from appmanage.schema.jobs import Job
+from appmanage.schema.preview import CatalogProblem, PreviewInstallResult
 from appmanage.snapshot import AppSnapshot
 
 
@@ -27,6 +30,14 @@ class Query:
     def catalog_app(self, info: Info, name: str) -> CatalogApp | None:
         found = info.context.services.catalog.get(name)
         return CatalogApp.from_model(found) if found else None
+
+    @strawberry.field(description="Templates the catalogs hold that cannot be read, with the reason.")
+    def catalog_problems(self, info: Info) -> list[CatalogProblem]:
+        return preview.catalog_problems(info)
+
+    @strawberry.field(description="Validate exactly like installApp and render the project; creates nothing.")
+    async def preview_install(self, info: Info, input: InstallAppInput) -> PreviewInstallResult:
+        return await preview.preview_install(info, input)
 
     @strawberry.field(description="Installed apps with their computed status, from one Docker call.")
     async def apps(self, info: Info, status: AppStatus | None = None) -> list[App]:
@@ -54,4 +65,4 @@ class Query:
 
     @strawberry.field
     async def health(self, info: Info) -> Health:
-        return Health.from_report(await health.health(info.context.services))
+        return Health.from_report(await health.health(info.context.services, info.context.hub.subscriber_count))

@@ -11,12 +11,14 @@ from appmanage.schema.errors import (
 )
 from appmanage.schema.mutation import Mutation
 from appmanage.schema.query import Query
+from appmanage.schema.subscription import Subscription
 
 
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[ValidationError, NotFoundError, ConflictError, ActionNotAllowedError, ServiceUnavailableError],
     )
 

@@ -1,0 +1,69 @@
+"""An install rendered for a look: into a staging folder that is removed at once, then
+through `docker compose config`, as the app folder would be."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from appmanage.catalog.model import CatalogApp
+from appmanage.catalog.render import render
+from appmanage.catalog.warnings import ProjectWarning, project_warnings
+from appmanage.errors import Unavailable, ValidationFailed
+from appmanage.jobs.context import MASK
+from appmanage.runtime.compose import ComposeError
+from appmanage.services import Services
+
+CONFIG_TIMEOUT = 60.0
+PLAIN_MASK = re.compile(rf"(?m)^(\s*(?:-|[^\s:][^:]*:) )({re.escape(MASK)}[^\s'\"]*)$")
+
+
+@dataclass(frozen=True)
+class RenderedProject:
+    compose: str
+    """As `docker compose config` prints it, with the app folder's paths and secrets masked."""
+    warnings: list[ProjectWarning]
+
+
+def render_project(
+    services: Services, app: CatalogApp, name: str, version: str, settings: Mapping[str, str]
+) -> RenderedProject:
+    compose = services.compose
+    try:
+        compose.command  # noqa: B018 - raises when no compose is installed
+    except ComposeError as exc:
+        raise Unavailable(str(exc)) from exc
+    staging = services.settings.apps_dir / f".preview-{name}-{secrets.token_hex(4)}"
+    hidden = _secret_values(app, settings)
+    try:
+        compose_file = render(app, staging, name, version, settings).name
+        try:
+            text = compose.config(name, staging, compose_file, timeout=CONFIG_TIMEOUT)
+        except ComposeError as exc:
+            message = _mask(str(exc).replace(str(staging), "<app folder>"), hidden)
+            raise ValidationFailed(f"{app.name} {version} does not render to valid compose: {message}") from exc
+        project: Any = yaml.safe_load(text)
+        warnings = project_warnings(project if isinstance(project, dict) else {}, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    text = text.replace(str(staging), str(services.settings.app_dir(name)))
+    return RenderedProject(compose=_mask(text, hidden), warnings=warnings)
+
+
+def _secret_values(app: CatalogApp, settings: Mapping[str, str]) -> list[str]:
+    values = {v for k, v in settings.items() if v and ((p := app.parameter(k)) is None or p.secret)}
+    escaped = {v.replace("$", "$$") for v in values}
+    return sorted(values | escaped, key=len, reverse=True)
+
+
+def _mask(text: str, hidden: list[str]) -> str:
+    """Secret values become the mask, quoted where YAML would read it as an alias."""
+    for value in hidden:
+        text = text.replace(value, MASK)
+    return PLAIN_MASK.sub(r"\1'\2'", text)

@@ -1,0 +1,43 @@
+"""Docker's event stream, narrowed to what changes a compose project's container states."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import docker
+from docker.errors import DockerException
+from requests.exceptions import RequestException
+
+from appmanage.runtime.containers import PROJECT_LABEL, DockerUnavailable
+
+STATE_ACTIONS = {
+    "create", "start", "restart", "die", "stop", "kill", "pause", "unpause", "destroy", "oom", "health_status",
+}  # fmt: skip
+
+
+def project_events(window: float) -> Iterator[str | None]:
+    """Yield the compose project of each state-changing container event, live, and None at
+    the end of each `window` seconds, so the caller can resync. Raises DockerUnavailable
+    when the daemon cannot be reached or the stream breaks."""
+    try:
+        api = docker.from_env(timeout=int(window) + 30).api
+    except DockerException as exc:
+        raise DockerUnavailable(str(exc)) from exc
+    since = int(time.time())
+    try:
+        while True:
+            until = int(time.time() + window)
+            stream = api.events(
+                since=since, until=until, decode=True, filters={"type": "container", "label": PROJECT_LABEL}
+            )
+            for event in stream:
+                action = str(event.get("Action") or event.get("status") or "").split(":", 1)[0]
+                if action in STATE_ACTIONS:
+                    yield (event.get("Actor", {}).get("Attributes") or {}).get(PROJECT_LABEL)
+            since = until
+            yield None
+    except (DockerException, RequestException, OSError) as exc:
+        raise DockerUnavailable(str(exc)) from exc
+    finally:
+        api.close()

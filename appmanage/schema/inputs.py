@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.input
+class SettingInput:
+    key: str
+    value: str
+
+
+@strawberry.input
+class InstallAppInput:
+    catalog_app: str
+    name: str = strawberry.field(description="^[a-z][a-z0-9-]{1,30}$: becomes a folder and a compose project")
+    version: str | None = None
+    settings: list[SettingInput] | None = None
+
+
+def setting_pairs(settings: list[SettingInput] | None) -> list[tuple[str, str]]:
+    return [(s.key, s.value) for s in settings or ()]

@@ -1,0 +1,322 @@
+"""Benchmark: the `apps { name status services { state } }` query for N installed apps.
+
+What is measured
+    For each N in --sizes, the script makes N apps' worth of Docker containers (created,
+    never started, from appmanage-local/busybox:1, with the compose labels docker compose
+    would set) and the matching App rows in a fresh SQLite database, then times:
+
+    * docker listing  -- the one low-level `GET /containers/json` AppManage makes
+                         (`APIClient.containers(all=True, filters=label)`), alone;
+    * snapshot        -- `appmanage.snapshot.take_snapshot`: three database reads, the
+                         listing, and the status function for every app;
+    * graphql query   -- the whole query executed in-process against the real Strawberry
+                         schema (`schema.execute` with a Context over real Services).
+
+    It prints p50 / p95 over --runs runs (after one warm-up run) and the cost per app,
+    so that growth can be compared with linear. With --profile it also prints a cProfile
+    of the GraphQL query at the largest size. Containers created by other projects on the
+    host are listed by AppManage too; their number is printed.
+
+    Issue 2's target: p50 of the GraphQL query at most 50 ms for 1,000 apps.
+
+How to run
+    .venv/bin/python bench/apps_query.py --sizes 100,1000 --runs 30 [--profile]
+
+Everything it creates (containers named bench-<random>-..., a temp data folder, a
+private APPMANAGE namespace) is removed at the end, also on Ctrl-C or error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import secrets
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from unittest.mock import patch
+
+import docker
+from redis import Redis
+
+from appmanage.config import SHIPPED_CATALOG, Settings
+from appmanage.runtime.containers import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
+from appmanage.schema.context import Context
+from appmanage.schema.schema import schema
+from appmanage.services import Services
+from appmanage.snapshot import take_snapshot
+from appmanage.storage import queries
+from appmanage.storage.models import App, utcnow
+
+IMAGE = "appmanage-local/busybox:1"
+QUERY = "{ apps { name status services { state } } }"
+TARGET_MS = 50.0
+CREATE_THREADS = 16
+
+
+STAGES = (
+    ("docker listing", "GET /containers/json through docker.APIClient, decoded"),
+    ("db reads", "the three reads take_snapshot makes (apps, unfinished jobs, last jobs)"),
+    ("snapshot", "take_snapshot: db reads + listing + status of every app"),
+    ("graphql layer", "the query with take_snapshot answered from a precomputed result"),
+    ("graphql query", "the whole query, in-process, against the real schema"),
+)
+
+
+@dataclass
+class Figures:
+    size: int
+    host_containers: int
+    samples: dict[str, list[float]]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed(action: Callable[[], Any], runs: int) -> list[float]:
+    """Milliseconds of each of `runs` calls, after one warm-up call."""
+    action()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+class Fixture:
+    """N apps' worth of created containers and App rows; remembers what to remove."""
+
+    def __init__(self, api: docker.APIClient, services: Services, prefix: str) -> None:
+        self.api = api
+        self.services = services
+        self.prefix = prefix
+        self.container_ids: list[str] = []
+        self.apps = 0
+
+    def grow_to(self, size: int) -> None:
+        names = [f"{self.prefix}-{index:05d}" for index in range(self.apps, size)]
+        with ThreadPoolExecutor(CREATE_THREADS) as pool:
+            for container_id in pool.map(self._create, names):
+                self.container_ids.append(container_id)
+        now = utcnow()
+        with self.services.db.write() as session:
+            session.add_all(
+                App(
+                    name=name,
+                    catalog_app="hello",
+                    source=str(SHIPPED_CATALOG),
+                    version="1",
+                    settings={"HTTP_PORT": "8181", "GREETING": "hello"},
+                    host_ports=[],
+                    installed=True,
+                    desired_running=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for name in names
+            )
+        self.apps = size
+
+    def _create(self, project: str) -> str:
+        labels = {
+            PROJECT_LABEL: project,
+            SERVICE_LABEL: "web",
+            ONEOFF_LABEL: "False",
+            "com.docker.compose.container-number": "1",
+            "com.docker.compose.project.working_dir": f"/nonexistent/{project}",
+            "com.docker.compose.config-hash": "bench",
+            "com.docker.compose.version": "bench",
+        }
+        created = self.api.create_container(IMAGE, command=["true"], name=f"{project}-web-1", labels=labels)
+        container_id: str = created["Id"]
+        return container_id
+
+    def remove(self) -> int:
+        """Every container of this run, also ones whose id we never got back."""
+        found = self.api.containers(all=True, quiet=True, filters={"name": self.prefix})
+        ids = set(self.container_ids) | {c["Id"] for c in found}
+        with ThreadPoolExecutor(CREATE_THREADS) as pool:
+            list(pool.map(self._remove_one, ids))
+        return len(ids)
+
+    def _remove_one(self, container_id: str) -> None:
+        with suppress(docker.errors.NotFound):
+            self.api.remove_container(container_id, force=True, v=True)
+
+
+def measure(fixture: Fixture, context: Context, runs: int) -> Figures:
+    services = fixture.services
+    reader_api = services.containers.api
+    loop = asyncio.new_event_loop()
+
+    def listing() -> None:
+        reader_api.containers(all=True, filters={"label": PROJECT_LABEL})
+
+    def db_reads() -> None:
+        with services.db.read() as session:
+            apps = queries.list_apps(session)
+            queries.unfinished_jobs(session)
+            queries.last_finished_jobs(session, [a.name for a in apps if not a.installed])
+
+    def snapshot() -> None:
+        take_snapshot(services)
+
+    def query() -> None:
+        result = loop.run_until_complete(schema.execute(QUERY, context_value=context))
+        if result.errors:
+            raise RuntimeError(result.errors)
+        if len(result.data["apps"]) < fixture.apps:  # type: ignore[index]
+            raise RuntimeError("the query returned fewer apps than were created")
+
+    def graphql_layer() -> None:
+        with patch("appmanage.resolvers.apps.take_snapshot", lambda _services: precomputed):
+            query()
+
+    precomputed = take_snapshot(services)
+    stages = dict(
+        zip(
+            (name for name, _ in STAGES),
+            (listing, db_reads, snapshot, graphql_layer, query),
+            strict=True,
+        )
+    )
+    try:
+        host_containers = len(reader_api.containers(all=True, quiet=True, filters={"label": PROJECT_LABEL}))
+        return Figures(fixture.apps, host_containers, {name: timed(run, runs) for name, run in stages.items()})
+    finally:
+        loop.close()
+
+
+def profile_query(context: Context, top: int) -> str:
+    """cProfile sees one thread only, and the resolver runs take_snapshot in a worker
+    thread: so the snapshot is profiled here in the main thread, and the query with the
+    snapshot precomputed."""
+    services = context.services
+    precomputed = take_snapshot(services)
+    loop = asyncio.new_event_loop()
+    out = io.StringIO()
+    try:
+        for title, action in (
+            ("take_snapshot", lambda: take_snapshot(services)),
+            ("graphql layer", lambda: loop.run_until_complete(schema.execute(QUERY, context_value=context))),
+        ):
+            profiler = cProfile.Profile()
+            with patch("appmanage.resolvers.apps.take_snapshot", lambda _services: precomputed):
+                profiler.enable()
+                for _ in range(5):
+                    action()
+                profiler.disable()
+            out.write(f"\n===== {title}: 5 calls, sorted by own time =====\n")
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    finally:
+        loop.close()
+    return out.getvalue()
+
+
+def report(figures: list[Figures], runs: int) -> None:
+    print(f"\n{runs} runs each (after one warm-up), milliseconds; per-app cost = p50 / N")
+    for name, meaning in STAGES:
+        print(f"  {name:<14} {meaning}")
+    header = f"{'N apps':>7} {'host ctrs':>9} | {'stage':<14} {'p50':>8} {'p95':>8} {'min':>8} {'us/app':>8}"
+    print(header)
+    print("-" * len(header))
+    for f in figures:
+        for name, _ in STAGES:
+            samples = f.samples[name]
+            p50 = statistics.median(samples)
+            print(
+                f"{f.size:>7} {f.host_containers:>9} | {name:<14} {p50:>8.1f} {percentile(samples, 0.95):>8.1f} "
+                f"{min(samples):>8.1f} {p50 * 1000 / f.size:>8.1f}"
+            )
+    if len(figures) >= 2:
+        small, large = figures[0], figures[-1]
+        print(
+            f"\ngrowth of p50 from N={small.size} to N={large.size} (linear would be x{large.size / small.size:.1f}):"
+        )
+        for name, _ in STAGES:
+            growth = statistics.median(large.samples[name]) / statistics.median(small.samples[name])
+            print(f"  {name:<14} x{growth:.1f}")
+    largest = figures[-1]
+    p50 = statistics.median(largest.samples["graphql query"])
+    verdict = "met" if p50 <= TARGET_MS else "MISSED"
+    print(f"\ntarget: graphql query p50 <= {TARGET_MS:.0f} ms at N={largest.size}: {p50:.1f} ms -> {verdict}")
+    print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+
+
+@contextmanager
+def interrupts_as_exceptions() -> Iterator[None]:
+    """SIGTERM ends the run like Ctrl-C does, so the finally blocks clean up."""
+
+    def raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,1000", help="comma-separated app counts (default 100,1000)")
+    parser.add_argument("--runs", type=int, default=30, help="timed runs per size (default 30)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the query at the largest size")
+    parser.add_argument("--top", type=int, default=25, help="profile lines to print (default 25)")
+    args = parser.parse_args()
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+
+    run_id = secrets.token_hex(3)
+    prefix = f"bench-{run_id}"
+    data_dir = Path(tempfile.mkdtemp(prefix=f"appmanage-{prefix}-"))
+    settings = Settings(data_dir=data_dir, namespace=f"appmanage-{prefix}", catalogs=(SHIPPED_CATALOG,))
+    client = docker.from_env(timeout=120)
+    services = Services(settings)
+    fixture = Fixture(client.api, services, prefix)
+    figures: list[Figures] = []
+    with interrupts_as_exceptions():
+        try:
+            services.db.migrate()
+            context = Context(services=services)
+            for size in sizes:
+                start = time.perf_counter()
+                fixture.grow_to(size)
+                print(f"N={size}: containers and rows ready in {time.perf_counter() - start:.1f} s", flush=True)
+                figures.append(measure(fixture, context, args.runs))
+            report(figures, args.runs)
+            if args.profile:
+                print(f"\ncProfile at N={sizes[-1]}:")
+                print(profile_query(context, args.top))
+        finally:
+            removed = fixture.remove()
+            services.close()
+            client.close()
+            redis = Redis.from_url(settings.redis_url)
+            for key in redis.scan_iter(match=f"{settings.namespace}*"):
+                redis.delete(key)
+            redis.close()
+            shutil.rmtree(data_dir, ignore_errors=True)
+            print(f"cleaned up: {removed} containers, {data_dir}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

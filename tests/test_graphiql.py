@@ -1,0 +1,204 @@
+"""GraphiQL in headless Chromium against the real server: it loads from AppManage alone (no
+request leaves 127.0.0.1, none fails), runs a query, and shows a subscription's events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from appmanage.config import Settings
+from appmanage.graphiql import page as graphiql
+from tests.browser import Page, Traffic, chromium_page, find_chromium, poll
+from tests.conftest import settings_env
+from tests.helpers import INSTALL, free_port
+
+CHROMIUM = find_chromium()
+TOKEN = "Bearer graphiql-test-token"
+
+in_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (scripts/ensure-browser.sh)")
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`appmanage serve` in its own process, on a free port; yields its base URL."""
+    assert graphiql.assets_ready(), "GraphiQL's assets are not built: run `make assets`"
+    port = free_port()
+    env = {**settings_env(settings), "APPMANAGE_HOST": "127.0.0.1", "APPMANAGE_PORT": str(port)}
+    log = tmp_path_factory.mktemp("graphiql") / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "appmanage", "serve"], env=env, stdout=output, stderr=output)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(base, process, log)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until_serving(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"appmanage serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"appmanage serve did not answer within 30 s:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Page]:
+    assert CHROMIUM is not None
+    async with chromium_page(CHROMIUM) as opened:
+        yield opened
+
+
+def execute(base: str, query: str, **variables: Any) -> dict[str, Any]:
+    response = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, timeout=30)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body["errors"]
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def editor(selector: str) -> str:
+    """A JavaScript expression for the CodeMirror instance inside the element `selector`."""
+    return f"document.querySelector({json.dumps(selector + ' .CodeMirror')}).CodeMirror"
+
+
+QUERY_EDITOR = editor(".graphiql-query-editor")
+HEADERS_EDITOR = editor(".graphiql-editor-tool .graphiql-editor:not(.hidden)")
+RESPONSE = editor(".graphiql-response")
+
+
+async def open_graphiql(page: Page, base: str) -> None:
+    await page.goto(f"{base}/graphql")
+    await page.wait_for("!!document.querySelector('.graphiql-execute-button')")
+    await page.wait_for("!!document.querySelector('.graphiql-response .CodeMirror')")
+
+
+async def run(page: Page, query: str) -> None:
+    await page.evaluate(f"{QUERY_EDITOR}.setValue({json.dumps(query)})")
+    await page.click(".graphiql-execute-button")
+
+
+async def response_when(page: Page, check: Callable[[dict[str, Any]], bool], seconds: float = 30) -> dict[str, Any]:
+    """The response pane's JSON, once `check` accepts it."""
+
+    async def accepted() -> dict[str, Any] | None:
+        try:
+            shown: dict[str, Any] = json.loads(await page.evaluate(f"{RESPONSE}.getValue()"))
+        except ValueError:
+            return None
+        return shown if check(shown) else None
+
+    result: dict[str, Any] = await poll(accepted, "the response pane to show the result", seconds)
+    return result
+
+
+def assert_offline_clean(traffic: Traffic, base: str) -> None:
+    local = urlsplit(base).netloc
+    remote = [url for url in traffic.requests.values() if urlsplit(url).netloc != local]
+    assert not remote, f"GraphiQL asked for other hosts: {remote}"
+    failed = [(url, status) for url, status in traffic.responses if status >= 400]
+    assert not failed, f"requests that failed: {failed}"
+    assert not traffic.failures, f"requests that did not load: {traffic.failures}"
+    assert not traffic.errors, f"JavaScript errors: {traffic.errors}"
+
+
+def test_without_its_assets_the_page_says_how_to_build_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(graphiql, "STATIC_DIR", tmp_path)
+    response = graphiql.graphiql_page()
+    assert response.status_code == 503
+    assert b"make assets" in response.body
+    assert b"<script" not in response.body
+
+
+@pytest.mark.docker
+@in_chromium
+async def test_graphiql_loads_from_appmanage_alone_and_runs_a_query(server: str, page: Page) -> None:
+    await open_graphiql(page, server)
+    served = {urlsplit(url).path for url in page.traffic.requests.values()}
+    assert {"/graphiql-assets/graphiql.min.js", "/graphiql-assets/graphql-ws.min.js"} <= served
+
+    await run(page, "{ health { docker redis database } }")
+    shown = await response_when(page, lambda body: "health" in (body.get("data") or {}))
+    assert shown["data"]["health"]["redis"] is True
+    assert shown["data"]["health"]["database"] is True
+    assert_offline_clean(page.traffic, server)
+
+
+@pytest.mark.docker
+@in_chromium
+async def test_graphiql_shows_the_events_of_a_subscription(
+    server: str,
+    page: Page,
+    workers: list[subprocess.Popen[bytes]],
+    app_name: Callable[[str], str],
+) -> None:
+    name = app_name("giql")
+    await open_graphiql(page, server)
+    await page.evaluate(f"{HEADERS_EDITOR}.setValue({json.dumps(json.dumps({'Authorization': TOKEN}))})")
+    await run(page, EVENTS)
+    frames = page.traffic.frames_sent
+    await page.wait_until(lambda: any(f.get("type") == "subscribe" for f in frames), "the subscribe message")
+    init = next(f for f in frames if f.get("type") == "connection_init")
+    assert init.get("payload") == {"Authorization": TOKEN}
+    received = page.traffic.frames_received
+    await page.wait_until(lambda: any(f.get("type") == "connection_ack" for f in received), "connection_ack")
+
+    settings = [{"key": "HTTP_PORT", "value": str(free_port())}]
+    install = {"catalogApp": "hello", "name": name, "version": "1", "settings": settings}
+    result = await asyncio.to_thread(execute, server, INSTALL, input=install)
+    job = result["installApp"]["job"]
+
+    shown = await response_when(page, lambda body: event_app((body.get("data") or {}).get("events")) == name, 60)
+    assert shown["data"]["events"]["__typename"] in ("JobEvent", "AppStatusEvent")
+    assert_offline_clean(page.traffic, server)
+    await asyncio.to_thread(wait_finished, server, job["id"])
+
+
+EVENTS = """subscription {
+  events {
+    __typename
+    ... on JobEvent { cursor job { app kind state step } line }
+    ... on AppStatusEvent { cursor app status statusReason }
+  }
+}"""
+
+
+def event_app(event: dict[str, Any] | None) -> str | None:
+    if not event:
+        return None
+    app: str | None = event["job"]["app"] if "job" in event else event.get("app")
+    return app
+
+
+def wait_finished(base: str, job_id: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while execute(base, JOB_STATE, id=job_id)["job"]["state"] in ("QUEUED", "RUNNING"):
+        assert time.monotonic() < deadline, f"job {job_id} did not finish in {seconds:.0f} s"
+        time.sleep(0.5)
+
+
+JOB_STATE = "query($id: ID!) { job(id: $id) { state } }"
