@@ -29,18 +29,23 @@ def summary(job: Job | None) -> JobSummary | None:
     return JobSummary(job.id, job.kind, job.state, job.step, job.error)
 
 
-def take_snapshot(services: Services, names: Collection[str] | None = None) -> list[AppSnapshot]:
+def take_snapshot(
+    services: Services, names: Collection[str] | None = None, need_containers: bool = True
+) -> list[AppSnapshot]:
+    """Without `need_containers`, Docker is not asked when every app has a job in flight:
+    their status is the job's."""
     with services.db.read() as session:
         apps = queries.list_apps(session, names)
         app_names = [a.name for a in apps]
         active = queries.unfinished_jobs(session, app_names if names is not None else None)
         last = queries.last_finished_jobs(session, [a.name for a in apps if not a.installed])
-    docker_ok = True
-    try:
-        only = app_names[0] if names is not None and len(app_names) == 1 else None
-        projects = services.containers.by_project(only)
-    except DockerUnavailable:
-        docker_ok, projects = False, {}
+    docker_ok, projects = True, {}
+    if apps and (need_containers or not set(app_names) <= set(active)):
+        try:
+            only = app_names[0] if names is not None and len(app_names) == 1 else None
+            projects = services.containers.by_project(only)
+        except DockerUnavailable:
+            docker_ok = False
     snapshots = []
     for app in apps:
         containers = tuple(sorted(projects.get(app.name, ()), key=lambda c: (c.service, c.name)))

@@ -24,7 +24,7 @@ def announce(services: Services, names: Collection[str] | None = None) -> int:
     many changes were published. Apps that are gone are announced as removed."""
     tracked = status_key(services.settings.namespace)
     try:
-        snapshots = take_snapshot(services, names)
+        snapshots = take_snapshot(services, names, need_containers=False)
         gone = set(names) if names is not None else services.events.known(tracked)
     except Exception as exc:
         log.warning("statuses not announced: %s", exc)

@@ -15,6 +15,7 @@ from appmanage.storage import queries
 from appmanage.storage.models import Job
 
 CANCEL_CHECK_SECONDS = 0.5
+SAVE_SECONDS = 0.1
 MASK = "********"
 
 
@@ -44,6 +45,8 @@ class JobContext:
     secrets: set[str] = field(default_factory=set)
     _last_cancel_check: float = 0.0
     _canceled: bool = False
+    _unsaved: list[str] = field(default_factory=list)
+    _saved_at: float = 0.0
 
     @property
     def app_name(self) -> str:
@@ -68,10 +71,19 @@ class JobContext:
         return line
 
     def log(self, line: str) -> None:
+        """Live subscribers get each line at once; the database gets them in batches."""
         text = self.mask(line)
-        with self.services.db.write() as session:
-            queries.add_log_lines(session, self.job.id, [text])
+        self._unsaved.append(text)
         self.services.events.publish("job", {"job": job_payload(self.job), "line": text})
+        if time.monotonic() - self._saved_at >= SAVE_SECONDS:
+            self.save_log()
+
+    def save_log(self) -> None:
+        self._saved_at = time.monotonic()
+        if self._unsaved:
+            lines, self._unsaved = self._unsaved, []
+            with self.services.db.write() as session:
+                queries.add_log_lines(session, self.job.id, lines)
 
     def step(self, name: str, progress: float | None = None) -> None:
         updated = records.set_step(self.services.db, self.job.id, name, progress)
@@ -80,6 +92,7 @@ class JobContext:
         self.log(f"» {name}")
 
     def should_cancel(self) -> bool:
+        self.save_log()
         now = time.monotonic()
         if not self._canceled and now - self._last_cancel_check >= CANCEL_CHECK_SECONDS:
             self._last_cancel_check = now

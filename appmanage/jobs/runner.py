@@ -1,8 +1,8 @@
 """The RQ entry point: run one Job row's operation and record how it ended.
 
 Failures are recorded on the row, never raised to RQ: the row is the truth, and RQ only
-carries the work. Each run builds its own clients, so nothing is shared across the fork
-of RQ's work horse.
+carries the work. A worker process hands its clients over once (`serve_jobs_with`), so the
+catalog is read and the compose command found once per worker, not once per job.
 """
 
 from __future__ import annotations
@@ -27,7 +27,17 @@ from appmanage.storage.models import Job
 log = logging.getLogger(__name__)
 
 
+_worker_services: Services | None = None
+
+
+def serve_jobs_with(services: Services | None) -> None:
+    global _worker_services
+    _worker_services = services
+
+
 def run(job_id: str) -> str:
+    if _worker_services is not None:
+        return execute(_worker_services, job_id).value
     services = Services(Settings.from_env())
     try:
         return execute(services, job_id).value
@@ -63,6 +73,7 @@ def execute(services: Services, job_id: str) -> JobState:
         finished_beating.set()
     if error:
         ctx.log(f"{state.value.lower()}: {error}")
+    ctx.save_log()
     finished = records.finish(services.db, job_id, state, error)
     if finished is not None:
         _publish_job(services, finished)

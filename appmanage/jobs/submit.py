@@ -145,7 +145,8 @@ def submit_action(services: Services, name: str, kind: JobKind, params: dict[str
     busy: set[int] = set()
     if kind is JobKind.REDEPLOY:
         catalog_app = _catalog_app_of(services, app)
-        settings = resolve_settings(catalog_app, params.pop("given", {}), previous=app.settings)
+        host = services.settings.public_host
+        settings = resolve_settings(catalog_app, params.pop("given", {}), previous=app.settings, host=host)
         params["settings"] = settings
         params["ports"] = _checked_ports(catalog_app, settings)
         ports = [p for p in params["ports"] if p not in app.host_ports]

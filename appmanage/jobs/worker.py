@@ -14,7 +14,8 @@ from rq import SimpleWorker
 from appmanage.config import Settings
 from appmanage.jobs.queue import job_queue
 from appmanage.jobs.recovery import start_recovery
-from appmanage.jobs.runner import worker_name
+from appmanage.jobs.runner import serve_jobs_with, worker_name
+from appmanage.runtime.compose import detect_compose_command
 from appmanage.services import Services
 
 WORKER_TTL = 10
@@ -24,6 +25,9 @@ REDIS_RETRY_MAX_SECONDS = 2.0
 def work(settings: Settings, burst: bool = False) -> int:
     services = Services(settings)
     services.db.migrate()
+    detect_compose_command()
+    services.catalog  # noqa: B018 - read once, before the first job
+    serve_jobs_with(services)
     stopping = threading.Event()
     if not burst:
         start_recovery(services, stopping)
@@ -38,5 +42,6 @@ def work(settings: Settings, burst: bool = False) -> int:
         worker.work(burst=burst, with_scheduler=False)
     finally:
         stopping.set()
+        serve_jobs_with(None)
         services.close()
     return 0
