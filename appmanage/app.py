@@ -3,32 +3,51 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
 
+from appmanage.auth import bearer, tokens
+from appmanage.body_limit import BodySizeLimit
 from appmanage.config import Settings
+from appmanage.enums import Role
 from appmanage.events import EventHub
 from appmanage.graphiql import assets_mount, graphiql_page
+from appmanage.http_errors import Unauthenticated, unauthenticated, unexpected_error
 from appmanage.schema.context import Context
-from appmanage.schema.schema import schema
+from appmanage.schema.schema import build_schema
 from appmanage.services import Services
+
+log = logging.getLogger("appmanage.api")
+FIRST_START = (
+    "no API token exists yet, so every request is refused: make one with "
+    "`appmanage token create --name admin --role ADMIN`, or set APPMANAGE_ADMIN_TOKEN"
+)
 
 
 class AppManageGraphQL(GraphQL[Context, None]):
+    """Every request needs a token (the GraphiQL page excepted): HTTP ones in their
+    Authorization header, websockets in their connection_init payload."""
+
     def __init__(self, services: Services, hub: EventHub) -> None:
         settings = services.settings
         super().__init__(
-            schema,
+            build_schema(settings),
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
             allow_queries_via_get=True,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
@@ -37,8 +56,28 @@ class AppManageGraphQL(GraphQL[Context, None]):
         self.services = services
         self.hub = hub
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Unauthenticated:
+            await unauthenticated()(scope, receive, send)
+
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        return Context(services=self.services, hub=self.hub, request=request, response=response)
+        context = Context(services=self.services, hub=self.hub, request=request, response=response)
+        if isinstance(request, Request) and not self.should_render_graphql_ide(self.request_adapter_class(request)):
+            context.role = await self.role_of(request.headers.get("authorization"))
+            if context.role is None:
+                raise Unauthenticated
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        context.role = await self.role_of(bearer.connection_authorization(context.connection_params))
+        if context.role is None:
+            raise ConnectionRejectionError
+        return await super().on_ws_connect(context)
+
+    async def role_of(self, authorization: object) -> Role | None:
+        return await asyncio.to_thread(bearer.role_of, self.services.settings, self.services.db, authorization)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql_page(request.scope.get("root_path", ""))
@@ -55,6 +94,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await asyncio.to_thread(services.db.migrate)
+        if not services.settings.admin_token and not await asyncio.to_thread(tokens.any_token, services.db):
+            log.warning(FIRST_START)
         await hub.start()
         yield
         await hub.close()
@@ -68,6 +109,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
             assets_mount(),
         ],
         lifespan=lifespan,
+        middleware=middleware(services.settings),
+        exception_handlers={Exception: unexpected_error},
     )
     app.state.services = services
     return app
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    """The body size cap, and CORS only for the origins APPMANAGE_CORS_ORIGINS lists."""
+    stack = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    if settings.cors_origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        )
+    return stack

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from appmanage.auth.commands import add_token_parser, token_command
 from appmanage.config import Settings
 from appmanage.logs import setup_logging
 
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database schema up to date")
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead")
+    add_token_parser(commands)
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         "watch": watch,
         "migrate": migrate,
         "export-schema": lambda s: export_schema(args.output),
+        "token": lambda s: token_command(s, args),
     }
     return int(handlers[args.command](settings) or 0)
 

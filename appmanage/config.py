@@ -17,6 +17,14 @@
 | APPMANAGE_WS_INIT_TIMEOUT | 10 seconds for a websocket's connection_init |
 | APPMANAGE_PUBLIC_HOST | this machine's host name (the host part of a Websoft9 app's W9_URL) |
 | APPMANAGE_REFUSE | none: warning kinds that refuse an install, comma-separated (see catalog/warnings.py) |
+| APPMANAGE_ADMIN_TOKEN | none: a bearer token accepted as ADMIN, for automation and the first start |
+| APPMANAGE_CORS_ORIGINS | none (CORS off): origins allowed to call the API from a browser, comma-separated |
+| APPMANAGE_MAX_QUERY_DEPTH | 15 levels of fields in one operation |
+| APPMANAGE_MAX_QUERY_TOKENS | 5000 lexical tokens in one document |
+| APPMANAGE_MAX_ALIASES | 30 aliases in one document |
+| APPMANAGE_MAX_BODY_BYTES | 1048576: largest HTTP request body and websocket message |
+| APPMANAGE_MAX_LIST_SIZE | 10000: most items a `first` or `tail` may ask for, most lines `Job.log` returns |
+| APPMANAGE_INTROSPECTION | true: `false` refuses introspection queries (GraphiQL then cannot complete) |
 """
 
 from __future__ import annotations
@@ -56,6 +64,14 @@ class Settings:
     ws_init_timeout: float = 10.0
     public_host: str = field(default_factory=socket.gethostname)
     refuse: frozenset[str] = frozenset()
+    admin_token: str = field(default="", repr=False)
+    cors_origins: tuple[str, ...] = ()
+    max_query_depth: int = 15
+    max_query_tokens: int = 5000
+    max_aliases: int = 30
+    max_body_bytes: int = 1_048_576
+    max_list_size: int = 10_000
+    introspection: bool = True
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -98,6 +114,14 @@ class Settings:
             ws_init_timeout=float(_env("WS_INIT_TIMEOUT", "10")),
             public_host=_env("PUBLIC_HOST", socket.gethostname()),
             refuse=_refuse(_env("REFUSE", "")),
+            admin_token=_env("ADMIN_TOKEN", ""),
+            cors_origins=tuple(o.strip() for o in _env("CORS_ORIGINS", "").split(",") if o.strip()),
+            max_query_depth=int(_env("MAX_QUERY_DEPTH", "15")),
+            max_query_tokens=int(_env("MAX_QUERY_TOKENS", "5000")),
+            max_aliases=int(_env("MAX_ALIASES", "30")),
+            max_body_bytes=int(_env("MAX_BODY_BYTES", "1048576")),
+            max_list_size=int(_env("MAX_LIST_SIZE", "10000")),
+            introspection=_env("INTROSPECTION", "true").lower() not in ("false", "0", "no", "off"),
         )
 
 

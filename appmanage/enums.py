@@ -60,3 +60,15 @@ class ParameterType(StrEnum):
     PASSWORD = "PASSWORD"
     ENUM = "ENUM"
     URL = "URL"
+
+
+class Role(StrEnum):
+    """What an API token may do; each role may do all that the ones before it may."""
+
+    VIEWER = "VIEWER"
+    OPERATOR = "OPERATOR"
+    ADMIN = "ADMIN"
+
+    def includes(self, other: Role) -> bool:
+        order = list(Role)
+        return order.index(self) >= order.index(other)

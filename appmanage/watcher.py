@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from appmanage.jobs.recovery import start_recovery
+from appmanage.jobs.recovery import resume_desired_state, start_recovery
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.runtime.docker_events import project_events
 from appmanage.services import Services
@@ -26,6 +26,10 @@ RETRY_SECONDS = 1.0
 def watch(services: Services, stopping: threading.Event | None = None) -> None:
     stopping = stopping or threading.Event()
     start_recovery(services, stopping)
+    try:
+        resume_desired_state(services)
+    except DockerUnavailable:
+        log.warning("Docker does not answer: apps are not resumed")
     while not stopping.is_set():
         try:
             announce(services)

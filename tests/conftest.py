@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from appmanage.config import SHIPPED_CATALOG, Settings
 from appmanage.runtime.compose import detect_compose_command
-from tests.helpers import GraphQLClient, free_port, wait_for
+from tests.helpers import ADMIN_TOKEN, GraphQLClient, free_port, wait_for
 
 RUN_ID = "t" + secrets.token_hex(2)
 REDIS_URL = os.environ.get("APPMANAGE_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -37,6 +37,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         catalogs=(SHIPPED_CATALOG, FIXTURES / "native", FIXTURES / "websoft9"),
         workers=2,
         compose_timeout=120,
+        admin_token=ADMIN_TOKEN,
     )
 
 
@@ -49,6 +50,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "APPMANAGE_DATABASE_URL": settings.database_url,
         "APPMANAGE_CATALOGS": os.pathsep.join(str(c) for c in settings.catalogs),
         "APPMANAGE_COMPOSE_TIMEOUT": str(settings.compose_timeout),
+        "APPMANAGE_ADMIN_TOKEN": settings.admin_token,
     }
 
 

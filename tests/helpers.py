@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -10,14 +11,20 @@ from typing import Any, TypeVar
 from starlette.testclient import TestClient
 
 T = TypeVar("T")
+ADMIN_TOKEN = "amt_test_" + secrets.token_urlsafe(24)  # APPMANAGE_ADMIN_TOKEN of every test server
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 class GraphQLClient:
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: TestClient, token: str = ADMIN_TOKEN) -> None:
         self.client = client
+        self.headers = bearer(token)
 
     def execute(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = self.client.post("/graphql", json={"query": query, "variables": variables})
+        response = self.client.post("/graphql", json={"query": query, "variables": variables}, headers=self.headers)
         assert response.status_code == 200, response.text
         body = response.json()
         assert "errors" not in body, body["errors"]

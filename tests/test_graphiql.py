@@ -20,10 +20,10 @@ from appmanage.config import Settings
 from appmanage.graphiql import page as graphiql
 from tests.browser import Page, Traffic, chromium_page, find_chromium, poll
 from tests.conftest import settings_env
-from tests.helpers import INSTALL, free_port
+from tests.helpers import ADMIN_TOKEN, INSTALL, bearer, free_port
 
 CHROMIUM = find_chromium()
-TOKEN = "Bearer graphiql-test-token"
+TOKEN = f"Bearer {ADMIN_TOKEN}"
 
 in_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (scripts/ensure-browser.sh)")
 
@@ -73,7 +73,9 @@ async def page() -> AsyncIterator[Page]:
 
 
 def execute(base: str, query: str, **variables: Any) -> dict[str, Any]:
-    response = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, timeout=30)
+    response = httpx.post(
+        f"{base}/graphql", json={"query": query, "variables": variables}, headers=bearer(ADMIN_TOKEN), timeout=30
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body["errors"]
@@ -95,6 +97,10 @@ async def open_graphiql(page: Page, base: str) -> None:
     await page.goto(f"{base}/graphql")
     await page.wait_for("!!document.querySelector('.graphiql-execute-button')")
     await page.wait_for("!!document.querySelector('.graphiql-response .CodeMirror')")
+
+
+async def authenticate(page: Page) -> None:
+    await page.evaluate(f"{HEADERS_EDITOR}.setValue({json.dumps(json.dumps({'Authorization': TOKEN}))})")
 
 
 async def run(page: Page, query: str) -> None:
@@ -141,6 +147,7 @@ async def test_graphiql_loads_from_appmanage_alone_and_runs_a_query(server: str,
     served = {urlsplit(url).path for url in page.traffic.requests.values()}
     assert {"/graphiql-assets/graphiql.min.js", "/graphiql-assets/graphql-ws.min.js"} <= served
 
+    await authenticate(page)
     await run(page, "{ health { docker redis database } }")
     shown = await response_when(page, lambda body: "health" in (body.get("data") or {}))
     assert shown["data"]["health"]["redis"] is True
@@ -158,7 +165,7 @@ async def test_graphiql_shows_the_events_of_a_subscription(
 ) -> None:
     name = app_name("giql")
     await open_graphiql(page, server)
-    await page.evaluate(f"{HEADERS_EDITOR}.setValue({json.dumps(json.dumps({'Authorization': TOKEN}))})")
+    await authenticate(page)
     await run(page, EVENTS)
     frames = page.traffic.frames_sent
     await page.wait_until(lambda: any(f.get("type") == "subscribe" for f in frames), "the subscribe message")

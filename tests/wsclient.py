@@ -8,16 +8,18 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+from tests.helpers import ADMIN_TOKEN, bearer
+
 
 class GraphQLWebSocket:
-    def __init__(self, url: str, payload: dict[str, Any] | None = None) -> None:
+    def __init__(self, url: str, payload: dict[str, Any] | None = None, token: str = ADMIN_TOKEN) -> None:
         self.connection: ClientConnection = connect(
             url,
             subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
             open_timeout=10,
         )
         self._pending: dict[str, list[dict[str, Any]]] = {}
-        self.send({"type": "connection_init", "payload": payload or {}})
+        self.send({"type": "connection_init", "payload": bearer(token) if payload is None else payload})
         ack = self.receive(10)
         assert ack["type"] == "connection_ack", ack
 

@@ -28,6 +28,7 @@ def job_payload(job: Job) -> dict[str, Any]:
         "step": job.step,
         "progress": job.progress,
         "error": job.error,
+        "worker": job.worker,
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,

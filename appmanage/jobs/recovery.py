@@ -17,11 +17,14 @@ from redis.exceptions import RedisError
 from rq.job import Job as RQJob
 from sqlalchemy import select
 
-from appmanage.enums import JobState
+from appmanage.enums import AppStatus, JobKind, JobState
+from appmanage.errors import AppManageError
 from appmanage.jobs import queue
 from appmanage.jobs.context import job_payload
+from appmanage.jobs.submit import submit_action
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.services import Services
+from appmanage.snapshot import take_snapshot
 from appmanage.status_feed import announce
 from appmanage.storage import queries
 from appmanage.storage.models import Job, utcnow
@@ -129,3 +132,21 @@ def keep_alive(services: Services, job_id: str, stopping: threading.Event) -> th
     thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
     thread.start()
     return thread
+
+
+def resume_desired_state(services: Services) -> list[str]:
+    """After a restart (a host reboot), start the apps that should run but are all exited.
+    Apps the operator stopped stay stopped: their desired state says so."""
+    started = []
+    for snapshot in take_snapshot(services):
+        app = snapshot.app
+        if not (app.installed and app.desired_running and snapshot.status.status is AppStatus.EXITED):
+            continue
+        try:
+            submit_action(services, app.name, JobKind.START)
+        except AppManageError as exc:
+            log.warning("could not start %s again: %s", app.name, exc)
+            continue
+        log.info("started %s again: it was running before AppManage stopped", app.name)
+        started.append(app.name)
+    return started

@@ -131,6 +131,8 @@ def submit_action(services: Services, name: str, kind: JobKind, params: dict[str
     if snapshot.active_job is not None:
         raise _busy(snapshot.active_job)
     status = snapshot.status
+    if status.status is AppStatus.UNKNOWN:
+        raise Unavailable(f"Docker does not answer, so {name} cannot be changed now; try again when it is back")
     action = ACTION_OF_KIND[kind]
     if action not in status.actions:
         allowed = ", ".join(a.value for a in status.actions) or "nothing"

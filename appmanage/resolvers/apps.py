@@ -35,6 +35,6 @@ async def app_logs(services: Services, name: str, service: str | None, tail: int
                 if not queries.list_apps(session, [name]):
                     return None
         containers = [c for c in projects.get(name, []) if service is None or c.service == service]
-        return services.containers.logs(containers, tail)
+        return services.containers.logs(containers, min(tail, services.settings.max_list_size))
 
     return await to_thread(read)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from appmanage.enums import JobState
+from appmanage.errors import NotFound
 from appmanage.events import Event, EventHub, cursor_key
 from appmanage.resolvers.jobs import get_job
 from appmanage.services import Services
@@ -30,7 +31,7 @@ async def job_updates(services: Services, hub: EventHub, job_id: str) -> AsyncIt
     async with hub.subscribe(accepts) as subscriber:
         job = await get_job(services, job_id)
         if job is None:
-            raise LookupError(f"no job has the id {job_id}")
+            raise NotFound(f"no job has the id {job_id}")
         yield job
         finished = job.state.finished
         while not finished:

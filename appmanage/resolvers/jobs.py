@@ -16,8 +16,12 @@ async def get_job(services: Services, job_id: str) -> Job | None:
 
 
 async def job_log(services: Services, job_id: str, tail: int | None) -> list[str]:
+    """The last `tail` lines; never more than APPMANAGE_MAX_LIST_SIZE."""
+    limit = services.settings.max_list_size
+    lines = limit if tail is None else min(tail, limit)
+
     def read() -> list[str]:
         with services.db.read() as session:
-            return queries.job_log(session, job_id, tail)
+            return queries.job_log(session, job_id, lines)
 
     return await to_thread(read)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import strawberry
 
+from appmanage.auth.permissions import MayRevealSecrets
 from appmanage.catalog.model import CatalogApp as CatalogAppModel
 from appmanage.resolvers.apps import app_jobs
 from appmanage.runtime.containers import ContainerInfo, LogEntry
@@ -71,10 +72,18 @@ class App:
     available_actions: list[AppAction]
     services: list[Service]
     ports: list[PortBinding]
-    settings: list[Setting]
     active_job: Job | None
     created_at: datetime
     updated_at: datetime
+    setting_values: strawberry.Private[dict[str, str]]
+    catalog_model: strawberry.Private[CatalogAppModel | None]
+
+    @strawberry.field(
+        permission_classes=[MayRevealSecrets],
+        description="Secret values are null unless `reveal` is true, which needs the ADMIN role.",
+    )
+    def settings(self, reveal: bool = False) -> list[Setting]:
+        return _settings(self.setting_values, self.catalog_model, reveal)
 
     @strawberry.field(description="The app's jobs, newest first.")
     async def jobs(self, info: Info, first: int | None = 20) -> list[Job]:
@@ -105,17 +114,19 @@ class App:
                 for c in snapshot.containers
                 for p in c.ports
             ],
-            settings=_settings(app.settings, catalog_app),
+            setting_values=app.settings,
+            catalog_model=catalog_app,
             active_job=Job.from_row(snapshot.active_job) if snapshot.active_job else None,
             created_at=app.created_at,
             updated_at=app.updated_at,
         )
 
 
-def _settings(values: dict[str, str], catalog_app: CatalogAppModel | None) -> list[Setting]:
+def _settings(values: dict[str, str], catalog_app: CatalogAppModel | None, reveal: bool) -> list[Setting]:
+    """Secret values (and values of parameters the catalog no longer has) are null unless `reveal`."""
     settings = []
     for key, value in sorted(values.items()):
         param = catalog_app.parameter(key) if catalog_app else None
         secret = param.secret if param else True
-        settings.append(Setting(key=key, value=None if secret else str(value), secret=secret))
+        settings.append(Setting(key=key, value=None if secret and not reveal else str(value), secret=secret))
     return settings

@@ -5,6 +5,7 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
+from appmanage.enums import Role
 from appmanage.events import EventHub
 from appmanage.services import Services
 
@@ -16,6 +17,7 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None
+    role: Role | None = None
 
 
 Info = StrawberryInfo[Context, None]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from appmanage.enums import AppAction, AppStatus, JobKind, JobState, ParameterType
+from appmanage.enums import AppAction, AppStatus, JobKind, JobState, ParameterType, Role
 
-for _enum in (AppAction, AppStatus, JobKind, JobState, ParameterType):
+for _enum in (AppAction, AppStatus, JobKind, JobState, ParameterType, Role):
     strawberry.enum(_enum)
 
-__all__ = ["AppAction", "AppStatus", "JobKind", "JobState", "ParameterType"]
+__all__ = ["AppAction", "AppStatus", "JobKind", "JobState", "ParameterType", "Role"]

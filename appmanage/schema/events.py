@@ -65,6 +65,7 @@ def job_from_payload(data: dict[str, Any]) -> Job:
         step=data.get("step"),
         progress=data.get("progress"),
         error=data.get("error"),
+        worker=data.get("worker"),
         created_at=created,
         started_at=when("started_at"),
         finished_at=when("finished_at"),

@@ -19,6 +19,7 @@ class Job:
     step: str | None
     progress: float | None
     error: str | None
+    worker: str | None = strawberry.field(description="host:pid of the worker that runs or ran it.")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -37,6 +38,7 @@ class Job:
             step=job.step,
             progress=job.progress,
             error=job.error,
+            worker=job.worker,
             created_at=job.created_at,
             started_at=job.started_at,
             finished_at=job.finished_at,

@@ -4,9 +4,11 @@ from typing import Annotated
 
 import strawberry
 
+from appmanage.auth.permissions import CanAdminister, CanOperate
 from appmanage.enums import JobKind
 from appmanage.errors import AppManageError
 from appmanage.resolvers import mutations
+from appmanage.schema import tokens as api_tokens
 from appmanage.schema.apps import App
 from appmanage.schema.context import Info
 from appmanage.schema.errors import (
@@ -67,7 +69,9 @@ async def _act(info: Info, name: str, kind: JobKind, params: dict[str, object] |
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Validate, then enqueue the install; answers at once.")
+    @strawberry.mutation(
+        permission_classes=[CanOperate], description="Validate, then enqueue the install; answers at once."
+    )
     async def install_app(self, info: Info, input: InstallAppInput) -> InstallAppResult:
         try:
             job, snapshot = await mutations.install_app(
@@ -77,34 +81,48 @@ class Mutation:
             return error_type(exc)  # type: ignore[return-value]
         return _accepted(info, job, snapshot)
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[CanOperate])
     async def start_app(self, info: Info, name: str) -> AppActionResult:
         return await _act(info, name, JobKind.START)
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[CanOperate])
     async def stop_app(self, info: Info, name: str) -> AppActionResult:
         return await _act(info, name, JobKind.STOP)
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[CanOperate])
     async def restart_app(self, info: Info, name: str) -> AppActionResult:
         return await _act(info, name, JobKind.RESTART)
 
-    @strawberry.mutation(description="Change editable settings and recreate; with none, recreate as it is.")
+    @strawberry.mutation(
+        permission_classes=[CanOperate],
+        description="Change editable settings and recreate; with none, recreate as it is.",
+    )
     async def redeploy_app(self, info: Info, name: str, settings: list[SettingInput] | None = None) -> AppActionResult:
         return await _act(info, name, JobKind.REDEPLOY, {"given": dict(_pairs(settings))})
 
-    @strawberry.mutation(description="Move to another catalog version; rolled back when it fails.")
+    @strawberry.mutation(
+        permission_classes=[CanOperate], description="Move to another catalog version; rolled back when it fails."
+    )
     async def update_app(self, info: Info, name: str, version: str) -> AppActionResult:
         return await _act(info, name, JobKind.UPDATE, {"version": version})
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[CanOperate])
     async def uninstall_app(self, info: Info, name: str, purge_data: bool | None = False) -> AppActionResult:
         return await _act(info, name, JobKind.UNINSTALL, {"purge": bool(purge_data)})
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[CanOperate])
     async def cancel_job(self, info: Info, id: strawberry.ID) -> CancelJobResult:
         try:
             job = await mutations.cancel_job(info.context.services, str(id))
         except AppManageError as exc:
             return error_type(exc)  # type: ignore[return-value]
         return JobCanceled(job=Job.from_row(job))
+
+    create_token: api_tokens.CreateTokenResult = strawberry.mutation(
+        resolver=api_tokens.create_token,
+        permission_classes=[CanAdminister],
+        description="A new API token (ADMIN); its secret is in the answer and nowhere else.",
+    )
+    revoke_token: api_tokens.RevokeTokenResult = strawberry.mutation(
+        resolver=api_tokens.revoke_token, permission_classes=[CanAdminister], description="Revoke an API token (ADMIN)."
+    )

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import strawberry
 
+from appmanage.auth.permissions import CanAdminister, CanView
 from appmanage.resolvers import apps, health, jobs
 from appmanage.runtime.containers import MAX_LOG_LINES
 from appmanage.schema import preview
+from appmanage.schema import tokens as api_tokens
 from appmanage.schema.apps import App, LogLine
 from appmanage.schema.catalog import CatalogApp
 from appmanage.schema.context import Info
@@ -22,40 +24,50 @@ def shape_app(info: Info, snapshot: AppSnapshot) -> App:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Apps the catalogs offer, filtered by name, title or description.")
+    @strawberry.field(
+        permission_classes=[CanView], description="Apps the catalogs offer, filtered by name, title or description."
+    )
     def catalog(self, info: Info, search: str | None = None) -> list[CatalogApp]:
         return [CatalogApp.from_model(a) for a in info.context.services.catalog.search(search)]
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[CanView])
     def catalog_app(self, info: Info, name: str) -> CatalogApp | None:
         found = info.context.services.catalog.get(name)
         return CatalogApp.from_model(found) if found else None
 
-    @strawberry.field(description="Templates the catalogs hold that cannot be read, with the reason.")
+    @strawberry.field(
+        permission_classes=[CanView], description="Templates the catalogs hold that cannot be read, with the reason."
+    )
     def catalog_problems(self, info: Info) -> list[CatalogProblem]:
         return preview.catalog_problems(info)
 
-    @strawberry.field(description="Validate exactly like installApp and render the project; creates nothing.")
+    @strawberry.field(
+        permission_classes=[CanView],
+        description="Validate exactly like installApp and render the project; creates nothing.",
+    )
     async def preview_install(self, info: Info, input: InstallAppInput) -> PreviewInstallResult:
         return await preview.preview_install(info, input)
 
-    @strawberry.field(description="Installed apps with their computed status, from one Docker call.")
+    @strawberry.field(
+        permission_classes=[CanView], description="Installed apps with their computed status, from one Docker call."
+    )
     async def apps(self, info: Info, status: AppStatus | None = None) -> list[App]:
         return [shape_app(info, s) for s in await apps.list_apps(info.context.services, status)]
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[CanView])
     async def app(self, info: Info, name: str) -> App | None:
         snapshot = await apps.get_app(info.context.services, name)
         return shape_app(info, snapshot) if snapshot else None
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[CanView])
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
         row = await jobs.get_job(info.context.services, str(id))
         return Job.from_row(row) if row else None
 
     @strawberry.field(
+        permission_classes=[CanView],
         description=f"The containers' own log lines, oldest first, at most {MAX_LOG_LINES} a request; "
-        "all services interleaved in time order when `service` is null."
+        "all services interleaved in time order when `service` is null.",
     )
     async def app_logs(
         self, info: Info, name: str, service: str | None = None, tail: int | None = 100
@@ -63,6 +75,10 @@ class Query:
         entries = await apps.app_logs(info.context.services, name, service, 100 if tail is None else tail)
         return [LogLine.from_entry(e) for e in entries or ()]
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[CanView])
     async def health(self, info: Info) -> Health:
         return Health.from_report(await health.health(info.context.services, info.context.hub.subscriber_count))
+
+    tokens: list[api_tokens.ApiToken] = strawberry.field(
+        resolver=api_tokens.list_tokens, permission_classes=[CanAdminister], description="Live API tokens (ADMIN)."
+    )

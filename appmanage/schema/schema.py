@@ -1,7 +1,14 @@
 from __future__ import annotations
 
-import strawberry
+from collections.abc import Iterable
+from typing import Any
 
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from appmanage.config import Settings
 from appmanage.schema.errors import (
     ActionNotAllowedError,
     ConflictError,
@@ -9,17 +16,47 @@ from appmanage.schema.errors import (
     ServiceUnavailableError,
     ValidationError,
 )
+from appmanage.schema.limits import limit_extensions
 from appmanage.schema.mutation import Mutation
 from appmanage.schema.query import Query
 from appmanage.schema.subscription import Subscription
+from appmanage.schema.unexpected import MaskUnexpectedErrors, is_unexpected, log
+from graphql import GraphQLError
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+class AppManageSchema(strawberry.Schema):
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """One result, so no subscription: those stream, over a websocket."""
+        allowed = set(allowed_operation_types or OperationType) - {OperationType.SUBSCRIPTION}
+        return await super().execute(
+            query, variable_values, context_value, root_value, operation_name, allowed, operation_extensions
+        )
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """MaskUnexpectedErrors logs the unexpected ones; the others are the client's business."""
+        for error in errors:
+            if not is_unexpected(error):
+                log.debug("GraphQL error: %s", error.message)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema; with settings, also capped by them (a served schema always is)."""
+    return AppManageSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[ValidationError, NotFoundError, ConflictError, ActionNotAllowedError, ServiceUnavailableError],
+        extensions=[*(limit_extensions(settings) if settings else ()), MaskUnexpectedErrors],
+        config=StrawberryConfig(disable_field_suggestions=settings is not None and not settings.introspection),
     )
 
 

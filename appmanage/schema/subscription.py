@@ -4,6 +4,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from appmanage.auth.permissions import CanView
 from appmanage.events import Event as BusEvent
 from appmanage.resolvers import events
 from appmanage.runtime.log_follow import follow_logs
@@ -15,12 +16,17 @@ from appmanage.schema.jobs import Job
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="Every status change of one app, or of all apps when name is null.")
+    @strawberry.subscription(
+        permission_classes=[CanView], description="Every status change of one app, or of all apps when name is null."
+    )
     async def app_status_changed(self, info: Info, name: str | None = None) -> AsyncGenerator[AppStatusEvent, None]:
         async for event in events.status_changes(info.context.hub, name):
             yield AppStatusEvent.from_event(event)
 
-    @strawberry.subscription(description="The job as it is, then each change and log line; ends after it finishes.")
+    @strawberry.subscription(
+        permission_classes=[CanView],
+        description="The job as it is, then each change and log line; ends after it finishes.",
+    )
     async def job_updated(self, info: Info, id: strawberry.ID) -> AsyncGenerator[JobEvent, None]:
         hub = info.context.hub
         async for update in events.job_updates(info.context.services, hub, str(id)):
@@ -31,14 +37,21 @@ class Subscription:
                     cursor=hub.last_cursor or "0-0", job=Job.from_row(update), line=None, at=update.created_at
                 )
 
-    @strawberry.subscription(description="The last `tail` lines, then the containers' logs as they come.")
+    @strawberry.subscription(
+        permission_classes=[CanView], description="The last `tail` lines, then the containers' logs as they come."
+    )
     async def app_logs(
         self, info: Info, name: str, service: str | None = None, tail: int | None = 0
     ) -> AsyncGenerator[LogLine, None]:
-        async for entry in follow_logs(info.context.services.containers, name, service, min(tail or 0, 10_000)):
+        services = info.context.services
+        async for entry in follow_logs(
+            services.containers, name, service, min(tail or 0, services.settings.max_list_size)
+        ):
             yield LogLine.from_entry(entry)
 
-    @strawberry.subscription(description="Replays what came after the cursor, then continues live.")
+    @strawberry.subscription(
+        permission_classes=[CanView], description="Replays what came after the cursor, then continues live."
+    )
     async def events(self, info: Info, after: str | None = None) -> AsyncGenerator[Event, None]:
         async for event in events.all_events(info.context.hub, after):
             yield shape_event(event)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,11 +30,17 @@ class Database:
 
     def _create_engine(self, url: str) -> Engine:
         if not self.is_sqlite:
-            return create_engine(url, pool_pre_ping=True)
+            return create_engine(url, pool_pre_ping=True, hide_parameters=True)
         database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+        on_disk = Path(database) if database and database != ":memory:" else None
+        if on_disk is not None:
+            on_disk.parent.mkdir(parents=True, exist_ok=True)
+            owner_only(on_disk)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -43,6 +51,8 @@ class Database:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            if on_disk is not None:
+                owner_only(on_disk)
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
@@ -102,3 +112,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def owner_only(database: Path) -> None:
+    """The database holds every app's settings, secrets among them: only its owner may read
+    it, nor its WAL files. Query parameters stay out of error messages (hide_parameters)."""
+    database.touch(mode=0o600, exist_ok=True)
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path, 0o600)

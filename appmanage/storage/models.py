@@ -10,9 +10,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from appmanage.enums import JobKind, JobState
+from appmanage.enums import JobKind, JobState, Role
 
 UNFINISHED = "state IN ('QUEUED', 'RUNNING')"
+ACTIVE = "revoked_at IS NULL"
 
 
 def utcnow() -> datetime:
@@ -91,3 +92,22 @@ class JobLogLine(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     line: Mapped[str] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """A bearer token: only the SHA-256 of its secret is kept; revoked ones stay as a record."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        Index(
+            "ix_api_tokens_active_name", "name", unique=True, sqlite_where=text(ACTIVE), postgresql_where=text(ACTIVE)
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
