@@ -29,6 +29,7 @@ from appmanage.enums import Role
 from appmanage.events import EventHub
 from appmanage.graphiql import assets_mount, graphiql_page
 from appmanage.http_errors import Unauthenticated, unauthenticated, unexpected_error
+from appmanage.runtime.container_cache import ContainerCache
 from appmanage.schema.context import Context
 from appmanage.schema.schema import build_schema
 from appmanage.services import Services
@@ -85,6 +86,7 @@ class AppManageGraphQL(GraphQL[Context, None]):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     services = Services(settings or Settings.from_env())
+    containers = services.containers = ContainerCache()
     hub = EventHub(services.settings.redis_url, services.settings.namespace)
     graphql = AppManageGraphQL(services, hub)
 
@@ -97,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if not services.settings.admin_token and not await asyncio.to_thread(tokens.any_token, services.db):
             log.warning(FIRST_START)
         await hub.start()
+        containers.start()
         yield
         await hub.close()
         services.close()

@@ -6,9 +6,11 @@ Docker or Redis, also on Ctrl-C, SIGTERM or error."""
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +32,6 @@ if str(REPO) not in sys.path:
 from appmanage.config import SHIPPED_CATALOG, Settings  # noqa: E402
 from appmanage.runtime.compose import detect_compose_command  # noqa: E402
 from appmanage.runtime.containers import PROJECT_LABEL  # noqa: E402
-from tests.helpers import free_port  # noqa: E402
 from tests.stack import Stack  # noqa: E402
 
 REDIS_URL = os.environ.get("APPMANAGE_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -79,6 +80,22 @@ JOB = "query($id: ID!) { job(id: $id) { state error } }"
 APP = "query($name: String!) { app(name: $name) { status statusReason } }"
 
 
+def app_port() -> int:
+    """A free 127.0.0.1 port below the kernel's ephemeral range (32768-60999 here): a port
+    the kernel hands out (tests.helpers.free_port) is soon some client socket's, and a
+    stopped container cannot start again once its published port is taken."""
+    low, _ = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    for _ in range(200):
+        port = random.randrange(20000, min(low, 32768))
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found below the ephemeral range")
+
+
 class Api:
     """GraphQL over HTTP with the stack's admin token (kept apart from tests/helpers.py,
     whose token handling is being changed)."""
@@ -122,7 +139,7 @@ class Api:
 
     def install_hello(self, name: str) -> str:
         """Install catalog app `hello` under `name`, wait for RUNNING; its container id."""
-        variables = {"catalogApp": "hello", "name": name, "settings": [{"key": "HTTP_PORT", "value": str(free_port())}]}
+        variables = {"catalogApp": "hello", "name": name, "settings": [{"key": "HTTP_PORT", "value": str(app_port())}]}
         result = self.execute(INSTALL, input=variables)["installApp"]
         if result["__typename"] != "JobAccepted":
             raise RuntimeError(f"installApp refused: {result}")

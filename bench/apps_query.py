@@ -54,6 +54,9 @@ import docker
 from redis import Redis
 
 from appmanage.config import SHIPPED_CATALOG, Settings
+from appmanage.enums import Role
+from appmanage.events import EventHub
+from appmanage.runtime.container_cache import ContainerCache
 from appmanage.runtime.containers import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
 from appmanage.schema.context import Context
 from appmanage.schema.schema import schema
@@ -290,12 +293,15 @@ def main() -> int:
     settings = Settings(data_dir=data_dir, namespace=f"appmanage-{prefix}", catalogs=(SHIPPED_CATALOG,))
     client = docker.from_env(timeout=120)
     services = Services(settings)
+    services.containers = cache = ContainerCache()  # as the API process does
+    cache.start()
     fixture = Fixture(client.api, services, prefix)
     figures: list[Figures] = []
     with interrupts_as_exceptions():
         try:
             services.db.migrate()
-            context = Context(services=services)
+            hub = EventHub(settings.redis_url, settings.namespace)  # never started: queries only
+            context = Context(services=services, hub=hub, role=Role.VIEWER)
             for size in sizes:
                 start = time.perf_counter()
                 fixture.grow_to(size)

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import secrets
 import shutil
@@ -248,6 +249,7 @@ class Chaos:
             ("stack", self.stack.remove if self.stack is not None else lambda: None),
             ("dockerd", self.docker.remove),
             ("redis", self.redis.kill),
+            ("dockerd's leftover shims", lambda: kill_leftovers(f"{self.docker.root}/")),
         ]
         for what, step in steps:
             try:
@@ -650,6 +652,15 @@ class Chaos:
         return target
 
 
+def kill_leftovers(marker: str) -> None:
+    """SIGKILL processes whose command line names our private dockerd's root: containerd
+    shims it sometimes leaves behind when stopped while a container is being removed."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with suppress(OSError, ProcessLookupError):
+            if marker in cmdline.read_bytes().decode(errors="replace"):
+                os.kill(int(cmdline.parent.name), signal.SIGKILL)
+
+
 def disagreement(app: dict[str, Any], containers: list[Container], installed: bool) -> str | None:
     """How the API's status or services differ from what Docker shows, or None."""
     status = app["status"]
@@ -756,6 +767,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     chaos = Chaos(args)
     started = time.monotonic()
     try:

@@ -4,7 +4,7 @@ status event (`appStatusChanged` for that app, status EXITED).
 What is measured
     A real stack (tests/stack.py's Stack: `appmanage serve`, a worker and `appmanage
     watch` as subprocesses, with a temp data folder, a private Redis namespace and an
-    admin token) installs catalog app `hello` (HTTP_PORT on a free 127.0.0.1 port) and
+    admin token) installs catalog app `hello` (HTTP_PORT on a free 127.0.0.1 port below the ephemeral range) and
     waits for RUNNING. One graphql-transport-ws connection (tests/wsclient.py, token in
     the connection_init payload) keeps one `appStatusChanged(name)` subscription open.
     Each run then:
@@ -41,11 +41,14 @@ error.
 from __future__ import annotations
 
 import argparse
+import math
+import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import _live
@@ -67,6 +70,8 @@ class Run:
     kill_event: float  # Docker's timeNano of the container's `kill` event
     die_event: float  # Docker's timeNano of its `die` event
     die_arrived: float  # our own Docker event stream delivered `die`
+    listing_exited: float  # a listing like the watcher's first showed the container not running
+    listing_stale: bool  # the first listing after `die` still said `running`
     announced: float  # the status event's `at` (watcher, after recomputing the status)
     added: float  # the stream entry id's milliseconds (Redis XADD)
     received: float  # the subscriber got the EXITED event
@@ -81,8 +86,11 @@ class DockerEventLog:
     """The container's Docker events as (action, daemon time, arrival time), from a stream
     of our own opened before the first kill."""
 
-    def __init__(self, project: str) -> None:
+    def __init__(self, project: str, probe_listing: bool) -> None:
         self.client = docker.APIClient()
+        self.lister = docker.APIClient()
+        self.project = project
+        self.probe_listing = probe_listing
         self.stream = self.client.events(
             decode=True, filters={"type": "container", "label": f"{PROJECT_LABEL}={project}"}
         )
@@ -98,23 +106,47 @@ class DockerEventLog:
                 action = str(event.get("Action") or event.get("status") or "").split(":", 1)[0]
                 with self.lock:
                     self.events.append((action, int(event.get("timeNano", 0)) / 1e9, arrived))
+                if action == "die" and self.probe_listing:
+                    self._note_listing_settled()
         except Exception:
             return
+
+    def _note_listing_settled(self) -> None:
+        """After `die`, list the project as the watcher does (GET /containers/json with
+        the project label) every 5 ms until its container no longer reads `running`; the
+        moment is logged as a pseudo event `listing-exited` (first try: `listing-first`)."""
+        deadline = time.monotonic() + 5
+        first = True
+        while time.monotonic() < deadline:
+            rows = self.lister.containers(all=True, filters={"label": f"{PROJECT_LABEL}={self.project}"})
+            now = time.time()
+            settled = all(row.get("State") != "running" for row in rows)
+            with self.lock:
+                if first:
+                    self.events.append(("listing-first-running" if not settled else "listing-first-exited", now, now))
+                if settled:
+                    self.events.append(("listing-exited", now, now))
+            if settled:
+                return
+            first = False
+            time.sleep(0.005)
 
     def first(self, action: str, after: float, timeout: float = 5) -> tuple[float, float]:
         """(daemon time, arrival) of the first `action` event at or after `after`."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             with self.lock:
                 for name, at, arrived in self.events:
                     if name == action and at >= after - 0.005:
                         return at, arrived
+            if time.monotonic() >= deadline:
+                return math.nan, math.nan
             time.sleep(0.01)
-        return float("nan"), float("nan")
 
     def close(self) -> None:
         self.stream.close()
         self.client.close()
+        self.lister.close()
 
 
 def stamp(iso: str) -> float:
@@ -135,12 +167,16 @@ def one_run(ws: GraphQLWebSocket, docker_api: docker.APIClient, container: str, 
     event = results[-1]["appStatusChanged"]
     kill_event, _ = events.first("kill", sent)
     die_event, die_arrived = events.first("die", sent)
+    listing_exited, _ = events.first("listing-exited", sent)
+    stale, _ = events.first("listing-first-running", sent, timeout=0)
     return Run(
         sent=sent,
         returned=returned,
         kill_event=kill_event,
         die_event=die_event,
         die_arrived=die_arrived,
+        listing_exited=listing_exited,
+        listing_stale=not math.isnan(stale),
         announced=stamp(event["at"]),
         added=int(event["cursor"].split("-")[0]) / 1000,
         received=received,
@@ -164,6 +200,7 @@ def report(runs: list[Run]) -> None:
         ("sent -> docker `kill` event", [r.kill_event - r.sent for r in runs]),
         ("sent -> docker `die` event", [r.die_event - r.sent for r in runs]),
         ("`die` -> delivered on a stream", [r.die_arrived - r.die_event for r in runs]),
+        ("`die` delivered -> listing `exited`", [r.listing_exited - r.die_arrived for r in runs]),
         ("`die` delivered -> `at` (watcher)", [r.announced - r.die_arrived for r in runs]),
         ("`at` -> XADD (cursor ms)", [r.added - r.announced for r in runs]),
         ("XADD -> received (hub, ws)", [r.received - r.added for r in runs]),
@@ -171,10 +208,31 @@ def report(runs: list[Run]) -> None:
     ]
     print("\nwhere the time goes (cursor ids have ms resolution, so `at` -> XADD can read -1 ms):")
     for label, values in segments:
-        print(f"  {label:<34} {_live.summary_ms(values)}")
+        if all(math.isnan(v) for v in values):
+            continue
+        print(f"  {label:<36} {_live.summary_ms(values)}")
+    stale = sum(r.listing_stale for r in runs)
+    if any(not math.isnan(r.listing_exited) for r in runs):
+        print(
+            f"\nthe first container listing made just after `die` still said `running` in {stale} of {len(runs)} runs"
+        )
+    late = [r for r in runs if r.announced - r.die_arrived > 1.0]
+    if late:
+        print(
+            f"{len(late)} runs were announced more than 1 s after `die`: the watcher's announce for the `kill`/`die`"
+            " events saw the container still `running`, and the change waited for its periodic resync"
+            " (watcher.RESYNC_SECONDS)"
+        )
     extra = [r for r in runs if r.seen != ["EXITED"]]
     if extra:
         print(f"\n{len(extra)} runs saw other statuses before EXITED: {[r.seen for r in extra][:5]}")
+
+
+def start_prototype_watcher(stack: Stack) -> subprocess.Popen[bytes]:
+    """bench/_watch_inspect_on_die.py in place of `appmanage watch`; Stack stops it."""
+    script = Path(__file__).with_name("_watch_inspect_on_die.py")
+    log = open(stack.settings.data_dir / "watch.out", "ab")  # noqa: SIM115 - lives with the process
+    return subprocess.Popen([sys.executable, str(script)], env=stack.env, stdout=log, stderr=log)
 
 
 def main() -> int:
@@ -182,6 +240,17 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50, help="timed runs (default 50)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
     parser.add_argument("--pause-ms", type=float, default=200, help="pause after RUNNING before a kill (default 200)")
+    parser.add_argument(
+        "--no-listing-probe",
+        action="store_true",
+        help="do not poll the container listing after `die` (it shows when Docker's listing turns `exited`)",
+    )
+    parser.add_argument(
+        "--watcher",
+        choices=("appmanage", "inspect-on-die"),
+        default="appmanage",
+        help="`appmanage watch` (default), or bench/_watch_inspect_on_die.py, a prototype of the proposed fix",
+    )
     args = parser.parse_args()
 
     prefix = _live.run_prefix()
@@ -190,14 +259,19 @@ def main() -> int:
     runs: list[Run] = []
     with _live.interrupts_as_exceptions():
         try:
-            stack = Stack.create(base).start(workers=1)
+            stack = Stack.create(base).start(workers=1, watcher=args.watcher == "appmanage")
+            if args.watcher == "inspect-on-die":
+                stack.watcher = start_prototype_watcher(stack)
             api = _live.Api(stack)
             api.wait_token_accepted()
             name = f"{prefix}-lat"
             container = api.install_hello(name)
-            print(f"stack on {stack.ws}, app {name} RUNNING (container {container[:12]})", flush=True)
+            print(
+                f"stack on {stack.ws} (watcher: {args.watcher}), app {name} RUNNING (container {container[:12]})",
+                flush=True,
+            )
             docker_api = docker.APIClient()
-            events = DockerEventLog(name)
+            events = DockerEventLog(name, not args.no_listing_probe)
             try:
                 with GraphQLWebSocket(stack.ws, _live.auth_payload(stack)) as ws:
                     ws.subscribe("status", _live.STATUS, name=name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import docker
 from docker.errors import DockerException
@@ -14,6 +15,11 @@ from appmanage.runtime.containers import PROJECT_LABEL, DockerUnavailable
 STATE_ACTIONS = {
     "create", "start", "restart", "die", "stop", "kill", "pause", "unpause", "destroy", "oom", "health_status",
 }  # fmt: skip
+
+
+def changes_state(event: dict[str, Any]) -> bool:
+    """Exec events (every healthcheck run makes three) change no container state."""
+    return str(event.get("Action") or event.get("status") or "").split(":", 1)[0] in STATE_ACTIONS
 
 
 def project_events(window: float) -> Iterator[str | None]:
@@ -32,8 +38,7 @@ def project_events(window: float) -> Iterator[str | None]:
                 since=since, until=until, decode=True, filters={"type": "container", "label": PROJECT_LABEL}
             )
             for event in stream:
-                action = str(event.get("Action") or event.get("status") or "").split(":", 1)[0]
-                if action in STATE_ACTIONS:
+                if changes_state(event):
                     yield (event.get("Actor", {}).get("Attributes") or {}).get(PROJECT_LABEL)
             since = until
             yield None
