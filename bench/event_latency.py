@@ -4,10 +4,10 @@ status event (`appStatusChanged` for that app, status EXITED).
 What is measured
     A real stack (tests/stack.py's Stack: `appmanage serve`, a worker and `appmanage
     watch` as subprocesses, with a temp data folder, a private Redis namespace and an
-    admin token) installs catalog app `hello` (HTTP_PORT on a free 127.0.0.1 port below the ephemeral range) and
-    waits for RUNNING. One graphql-transport-ws connection (tests/wsclient.py, token in
-    the connection_init payload) keeps one `appStatusChanged(name)` subscription open.
-    Each run then:
+    admin token) installs catalog app `hello` (HTTP_PORT on a free 127.0.0.1 port below
+    the ephemeral range) and waits for RUNNING. One graphql-transport-ws connection
+    (tests/wsclient.py, token in the connection_init payload) keeps one
+    `appStatusChanged(name)` subscription open. Each run then:
 
     * kills the app's container through the Docker SDK's low-level API
       (`APIClient.kill`, SIGKILL), noting the wall clock just before the call;
@@ -22,6 +22,9 @@ What is measured
 
     * the Docker daemon's own `kill` and `die` event times (`timeNano`), and when a
       Docker event stream opened by this script (like the watcher's) delivered `die`;
+    * when a container listing made as the watcher makes it (`GET /containers/json`
+      with the project label), repeated every 5 ms from `die`, first stops saying
+      `running` (--no-listing-probe leaves this out);
     * the event's `at` (set by the watcher when it encodes the status change, after it
       recomputed the status: status_feed.announce -> events.encode);
     * the event's cursor, the Redis stream entry id: the Redis server's clock, in ms,
@@ -32,6 +35,10 @@ What is measured
 
 How to run
     .venv/bin/python bench/event_latency.py --runs 50 [--warmup 3] [--pause-ms 200]
+        [--no-listing-probe] [--watcher appmanage|inspect-on-die]
+
+    --watcher inspect-on-die runs bench/_watch_inspect_on_die.py, a prototype of the fix
+    proposed for appmanage/watcher.py, in place of `appmanage watch`.
 
 Everything it creates (processes, the compose project bench<hex>-lat, its network,
 Redis keys of its namespace, the data folders) is removed at the end, also on Ctrl-C or

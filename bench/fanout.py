@@ -4,8 +4,9 @@ process.
 What is measured
     A real stack (tests/stack.py's Stack: `appmanage serve`, a worker and `appmanage
     watch` as subprocesses, with a temp data folder, a private Redis namespace and an
-    admin token) installs catalog app `hello` (HTTP_PORT on a free 127.0.0.1 port below the ephemeral range) and
-    waits for RUNNING. Then, with asyncio and the `websockets` library's asyncio client:
+    admin token) installs catalog app `hello` (HTTP_PORT on a free 127.0.0.1 port below
+    the ephemeral range) and waits for RUNNING. Then, with asyncio and the `websockets`
+    library's asyncio client:
 
     * --subscribers `appStatusChanged(name)` subscriptions are opened on that one API
       process: by default one graphql-transport-ws connection each (--per-connection

@@ -108,6 +108,9 @@ class Direct:
     first_line: float
 
 
+TOKEN = secrets.token_urlsafe(24)
+
+
 class Stack:
     """The API and the workers as subprocesses, on a private data folder and namespace."""
 
@@ -123,6 +126,7 @@ class Stack:
             "APPMANAGE_HOST": "127.0.0.1",
             "APPMANAGE_CATALOGS": str(SHIPPED_CATALOG),
             "APPMANAGE_COMPOSE_TIMEOUT": "120",
+            "APPMANAGE_ADMIN_TOKEN": TOKEN,
         }
         self.root = root
         self.workers = workers
@@ -178,7 +182,7 @@ class Stack:
 
 class Client:
     def __init__(self, url: str, poll_seconds: float) -> None:
-        self.http = httpx.Client(base_url=url, timeout=30)
+        self.http = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {TOKEN}"})
         self.poll = poll_seconds
 
     def execute(self, query: str, **variables: Any) -> dict[str, Any]:

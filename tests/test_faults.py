@@ -107,8 +107,10 @@ def test_redis_restarted_empty_requeues_queued_jobs_from_their_rows(
     refused_or_queued = api.act("restartApp", name=name)
     assert refused_or_queued["__typename"] == "ConflictError"
 
+    stack.start(workers=1, watcher=False, api=False)  # a worker that starts while Redis is away waits for it
+    time.sleep(1)
+    assert all(worker.poll() is None for worker in stack.workers)
     private_redis.start()
-    stack.start(workers=1, watcher=False, api=False)
     assert api.wait_job(job_id, timeout=30)["state"] == "SUCCEEDED"
     assert api.wait_status(name, "EXITED")["statusReason"] == "stopped by the operator"
     log = api.job(job_id)["log"]

@@ -7,8 +7,13 @@ the compose process under it die with it, and recovery fails the job within seco
 
 from __future__ import annotations
 
+import logging
+import secrets
 import threading
+import time
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 
 from appmanage.config import Settings
@@ -21,6 +26,8 @@ from appmanage.services import Services
 WORKER_TTL = 10
 REDIS_RETRY_MAX_SECONDS = 2.0
 
+log = logging.getLogger(__name__)
+
 
 def work(settings: Settings, burst: bool = False) -> int:
     services = Services(settings)
@@ -31,17 +38,33 @@ def work(settings: Settings, burst: bool = False) -> int:
     stopping = threading.Event()
     if not burst:
         start_recovery(services, stopping)
-    worker = SimpleWorker(
-        [job_queue(services.redis, settings.namespace)],
-        connection=services.redis,
-        name=f"appmanage-{worker_name()}",
-        worker_ttl=WORKER_TTL,
-    )
-    worker.max_connection_wait_time = REDIS_RETRY_MAX_SECONDS
     try:
-        worker.work(burst=burst, with_scheduler=False)
+        while True:
+            _wait_for_redis(services)
+            try:
+                _rq_worker(services).work(burst=burst, with_scheduler=False)
+                return 0
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                log.warning("Redis went away (%s); waiting for it", exc)
     finally:
         stopping.set()
         serve_jobs_with(None)
         services.close()
-    return 0
+
+
+def _rq_worker(services: Services) -> SimpleWorker:
+    worker = SimpleWorker(
+        [job_queue(services.redis, services.settings.namespace)],
+        connection=services.redis,
+        name=f"appmanage-{worker_name()}-{secrets.token_hex(2)}",
+        worker_ttl=WORKER_TTL,
+    )
+    worker.max_connection_wait_time = REDIS_RETRY_MAX_SECONDS
+    return worker
+
+
+def _wait_for_redis(services: Services) -> None:
+    delay = 0.2
+    while not services.redis_ok():
+        time.sleep(delay)
+        delay = min(delay * 2, REDIS_RETRY_MAX_SECONDS)
