@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -79,6 +80,13 @@ class AppManageGraphQL(GraphQL[Context, None]):
 
     async def role_of(self, authorization: object) -> Role | None:
         return await asyncio.to_thread(bearer.role_of, self.services.settings, self.services.db, authorization)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A body that is not UTF-8, or nests deeper than Python parses, is the client's error (400)."""
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as exc:
+            raise json.JSONDecodeError(f"unreadable JSON ({type(exc).__name__})", "", 0) from exc
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql_page(request.scope.get("root_path", ""))

@@ -53,7 +53,14 @@ def serve(settings: Settings) -> int:
 
     setup_logging(settings, "api")
     log.info("AppManage API on http://%s:%s/graphql, data in %s", settings.host, settings.port, settings.data_dir)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, ws="websockets-sansio")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        ws="websockets-sansio",
+        ws_max_size=settings.max_body_bytes,
+    )
     return 0
 
 

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 STREAM_LENGTH = 20_000
 BLOCK_MS = 2_000
 SUBSCRIBER_BUFFER = 2_000
+CLOSE_SECONDS = 1.0
 STREAM_START = "stream-start"  # first entry of a new stream: cursors from before it are void
 
 
@@ -174,10 +177,16 @@ class EventHub:
 
     def __init__(self, redis_url: str, namespace: str) -> None:
         self.stream = stream_name(namespace)
-        self._reader = aioredis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=BLOCK_MS / 1000 + 5)
+        self._reader = aioredis.Redis.from_url(
+            redis_url,
+            socket_connect_timeout=5,
+            socket_timeout=BLOCK_MS / 1000 + 5,
+            retry=Retry(NoBackoff(), 0),  # the pump retries itself, and must stop when canceled
+        )
         self._commands = aioredis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5)
         self._subscribers: set[Subscriber] = set()
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self.last_cursor: str | None = None
 
     @property
@@ -189,22 +198,26 @@ class EventHub:
             self._task = asyncio.create_task(self._pump(), name="event-hub")
 
     async def close(self) -> None:
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # a blocked XREAD may outlive the cancel (seen under Starlette's TestClient): bounded wait
+            await asyncio.wait({self._task}, timeout=CLOSE_SECONDS)
             self._task = None
-        await self._reader.aclose()
-        await self._commands.aclose()
+        for client in (self._reader, self._commands):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.aclose(), CLOSE_SECONDS)
 
     async def _pump(self) -> None:
         last = "$"
-        while True:
+        while not self._closing:
             try:
                 if last == "$":
                     last = await self._newest_id()
                 replies: Any = await self._reader.xread({self.stream: last}, block=BLOCK_MS, count=500)
             except (RedisError, OSError) as exc:
+                if self._closing:  # redis-py may turn our cancellation into a connection error
+                    return
                 log.warning("event stream unreachable, retrying: %s", exc)
                 await asyncio.sleep(1)
                 continue

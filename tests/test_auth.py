@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from appmanage import app as app_module
-from appmanage.app import FIRST_START, create_app
+from appmanage.app import FIRST_START
 from appmanage.config import Settings
 from appmanage.enums import Role
 from appmanage.schema.schema import schema
-from tests.conftest import RUN_ID, Server, settings_env
+from tests.conftest import RUN_ID, Server, settings_env, start_server, stop_server
 from tests.helpers import GraphQLClient, bearer
 from tests.wsclient import GraphQLWebSocket
 
@@ -290,19 +290,13 @@ def test_graphiql_page_loads_without_a_token_but_queries_over_get_need_one(clien
     assert query.status_code == 401
 
 
-def test_first_start_without_any_token_says_how_to_make_one(
-    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    warned: list[str] = []
-    monkeypatch.setattr(app_module.log, "warning", lambda message, *args: warned.append(message % args))
+def test_first_start_without_any_token_says_how_to_make_one(tmp_path: Path, settings: Settings, server: Server) -> None:
     fresh = Settings(data_dir=tmp_path / "data", namespace=settings.namespace + "-fresh", redis_url=settings.redis_url)
-    with TestClient(create_app(fresh)) as client:
-        assert client.post("/graphql", json={"query": "{ health { redis } }"}).status_code == 401
-    assert warned == [FIRST_START]
+    first = start_server(fresh)
+    try:
+        assert httpx.post(first.http, json={"query": "{ health { redis } }"}, timeout=10).status_code == 401
+    finally:
+        stop_server(first)
+    assert FIRST_START in (fresh.logs_dir / "appmanage.log").read_text()
     assert "appmanage token create --name admin --role ADMIN" in FIRST_START
-
-    warned.clear()
-    automated = Settings(**{**fresh.__dict__, "admin_token": "amt_" + secrets.token_urlsafe(32)})
-    with TestClient(create_app(automated)):
-        pass
-    assert warned == []
+    assert FIRST_START not in (settings.logs_dir / "appmanage.log").read_text(), "APPMANAGE_ADMIN_TOKEN is a token"
