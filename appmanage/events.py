@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 
 log = logging.getLogger(__name__)
