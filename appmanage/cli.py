@@ -60,6 +60,7 @@ def serve(settings: Settings) -> int:
         log_config=None,
         ws="websockets-sansio",
         ws_max_size=settings.max_body_bytes,
+        ws_per_message_deflate=False,  # frames are small; compressing each costs CPU per subscriber
     )
     return 0
 

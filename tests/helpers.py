@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import socket
 import time
@@ -88,10 +89,16 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str) -> T:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A free port below Linux's ephemeral range (32768 and up), so that no outgoing
+    connection takes it while an app holding it is stopped."""
+    while True:
+        port = random.randint(20_000, 32_000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 ARG_TYPES = {

@@ -177,7 +177,7 @@ class Stack:
     def client(self) -> GraphQLClient:
         headers = {"Authorization": f"Bearer {self.settings.admin_token}"}
         http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", headers=headers, timeout=30)
-        return GraphQLClient(http)  # type: ignore[arg-type]
+        return GraphQLClient(http, self.settings.admin_token)  # type: ignore[arg-type]
 
     def kill(self, process: subprocess.Popen[bytes] | None, sig: int = signal.SIGKILL) -> None:
         if process is not None and process.poll() is None:

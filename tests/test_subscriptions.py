@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import docker
+import pytest
 from redis import Redis
 
 from appmanage.config import Settings
@@ -57,8 +58,9 @@ def test_install_streams_status_and_job_log_in_order(
         assert statuses[-1]["appStatusChanged"]["previous"] == seen[-2] if len(seen) > 1 else True
 
 
+@pytest.mark.parametrize("command", [["stop", "-t", "1"], ["kill"]])
 def test_docker_stop_outside_appmanage_reaches_subscribers(
-    server: Server, api: GraphQLClient, app_name: Callable[[str], str]
+    command: list[str], server: Server, api: GraphQLClient, app_name: Callable[[str], str]
 ) -> None:
     name = app_name("outside")
     api.wait_job(api.install("hello", name, HTTP_PORT=str(free_port()))["job"]["id"])
@@ -68,9 +70,9 @@ def test_docker_stop_outside_appmanage_reaches_subscribers(
         ws.barrier()
         client = docker.from_env()
         (container,) = client.api.containers(filters={"label": f"com.docker.compose.project={name}"})
-        subprocess.run(["docker", "stop", "-t", "1", container["Id"]], check=True, capture_output=True)
+        subprocess.run(["docker", *command, container["Id"]], check=True, capture_output=True)
         client.close()
-        event = ws.next_until("status", lambda r: r["appStatusChanged"]["status"] == "EXITED", timeout=20)[-1]
+        event = ws.next_until("status", lambda r: r["appStatusChanged"]["status"] == "EXITED", timeout=5)[-1]
         assert event["appStatusChanged"]["previous"] == "RUNNING"
         assert "exited" in event["appStatusChanged"]["statusReason"]
 

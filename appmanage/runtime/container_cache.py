@@ -18,7 +18,7 @@ from docker.errors import DockerException
 from requests.exceptions import RequestException
 
 from appmanage.runtime.containers import PROJECT_LABEL, ContainerInfo, ContainerReader
-from appmanage.runtime.docker_events import changes_state
+from appmanage.runtime.docker_events import changes_state, settle
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class ContainerCache(ContainerReader):
                 for event in stream:
                     project = (event.get("Actor", {}).get("Attributes") or {}).get(PROJECT_LABEL)
                     if project and changes_state(event):
+                        settle(client.api, event)
                         with self._lock:
                             self._stale.add(project)
                     if self._stopping.is_set():

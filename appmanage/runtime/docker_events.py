@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,18 @@ def changes_state(event: dict[str, Any]) -> bool:
     return str(event.get("Action") or event.get("status") or "").split(":", 1)[0] in STATE_ACTIONS
 
 
+SETTLING_ACTIONS = {"die", "stop", "kill", "oom"}
+
+
+def settle(api: docker.APIClient, event: dict[str, Any]) -> None:
+    """Docker sends `die` before it has recorded the exit: for a while the listing still
+    says running. Inspecting the container waits for Docker's lock on it, so once this
+    returns, a listing shows the new state."""
+    if str(event.get("Action") or event.get("status") or "") in SETTLING_ACTIONS:
+        with contextlib.suppress(DockerException, RequestException):
+            api.inspect_container(event.get("id") or event.get("Actor", {}).get("ID", ""))
+
+
 def project_events(window: float) -> Iterator[str | None]:
     """Yield the compose project of each state-changing container event, live, and None at
     the end of each `window` seconds, so the caller can resync. Raises DockerUnavailable
@@ -39,6 +52,7 @@ def project_events(window: float) -> Iterator[str | None]:
             )
             for event in stream:
                 if changes_state(event):
+                    settle(api, event)
                     yield (event.get("Actor", {}).get("Attributes") or {}).get(PROJECT_LABEL)
             since = until
             yield None
