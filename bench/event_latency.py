@@ -35,10 +35,7 @@ What is measured
 
 How to run
     .venv/bin/python bench/event_latency.py --runs 50 [--warmup 3] [--pause-ms 200]
-        [--no-listing-probe] [--watcher appmanage|inspect-on-die]
-
-    --watcher inspect-on-die runs bench/_watch_inspect_on_die.py, a prototype of the fix
-    proposed for appmanage/watcher.py, in place of `appmanage watch`.
+        [--no-listing-probe]
 
 Everything it creates (processes, the compose project bench<hex>-lat, its network,
 Redis keys of its namespace, the data folders) is removed at the end, also on Ctrl-C or
@@ -49,13 +46,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import _live
@@ -235,13 +230,6 @@ def report(runs: list[Run]) -> None:
         print(f"\n{len(extra)} runs saw other statuses before EXITED: {[r.seen for r in extra][:5]}")
 
 
-def start_prototype_watcher(stack: Stack) -> subprocess.Popen[bytes]:
-    """bench/_watch_inspect_on_die.py in place of `appmanage watch`; Stack stops it."""
-    script = Path(__file__).with_name("_watch_inspect_on_die.py")
-    log = open(stack.settings.data_dir / "watch.out", "ab")  # noqa: SIM115 - lives with the process
-    return subprocess.Popen([sys.executable, str(script)], env=stack.env, stdout=log, stderr=log)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=50, help="timed runs (default 50)")
@@ -252,12 +240,6 @@ def main() -> int:
         action="store_true",
         help="do not poll the container listing after `die` (it shows when Docker's listing turns `exited`)",
     )
-    parser.add_argument(
-        "--watcher",
-        choices=("appmanage", "inspect-on-die"),
-        default="appmanage",
-        help="`appmanage watch` (default), or bench/_watch_inspect_on_die.py, a prototype of the proposed fix",
-    )
     args = parser.parse_args()
 
     prefix = _live.run_prefix()
@@ -266,15 +248,13 @@ def main() -> int:
     runs: list[Run] = []
     with _live.interrupts_as_exceptions():
         try:
-            stack = Stack.create(base).start(workers=1, watcher=args.watcher == "appmanage")
-            if args.watcher == "inspect-on-die":
-                stack.watcher = start_prototype_watcher(stack)
+            stack = Stack.create(base).start(workers=1, watcher=True)
             api = _live.Api(stack)
             api.wait_token_accepted()
             name = f"{prefix}-lat"
             container = api.install_hello(name)
             print(
-                f"stack on {stack.ws} (watcher: {args.watcher}), app {name} RUNNING (container {container[:12]})",
+                f"stack on {stack.ws}, app {name} RUNNING (container {container[:12]})",
                 flush=True,
             )
             docker_api = docker.APIClient()
