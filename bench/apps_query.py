@@ -36,21 +36,20 @@ import os
 import pstats
 import secrets
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from unittest.mock import patch
 
 import docker
+from _live import interrupts_as_exceptions
 from redis import Redis
 
 from appmanage.config import SHIPPED_CATALOG, Settings
@@ -262,20 +261,6 @@ def report(figures: list[Figures], runs: int) -> None:
     verdict = "met" if p50 <= TARGET_MS else "MISSED"
     print(f"\ntarget: graphql query p50 <= {TARGET_MS:.0f} ms at N={largest.size}: {p50:.1f} ms -> {verdict}")
     print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-
-
-@contextmanager
-def interrupts_as_exceptions() -> Iterator[None]:
-    """SIGTERM ends the run like Ctrl-C does, so the finally blocks clean up."""
-
-    def raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, raise_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def main() -> int:

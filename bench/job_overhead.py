@@ -46,16 +46,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import docker
 import httpx
+from _live import interrupts_as_exceptions
 from redis import Redis
 
 from appmanage.catalog.render import render
@@ -438,18 +438,6 @@ def profile_job(root: Path, namespace: str, compose: Compose, top: int) -> str:
     out.write("\n===== runner.run, all functions by own time =====\n")
     pstats.Stats(running, stream=out).sort_stats("tottime").print_stats(top)
     return out.getvalue()
-
-
-@contextmanager
-def interrupts_as_exceptions() -> Iterator[None]:
-    def raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, raise_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def main() -> int:
