@@ -39,13 +39,17 @@ typecheck: venv
 	$(BIN)/mypy
 
 unit: venv
-	$(BIN)/pytest -q -m "not docker"
+	$(BIN)/pytest -q -p no:cacheprovider -m "not docker"
 
 schema: venv
 	$(BIN)/appmanage export-schema --output graphql/schema.graphql
 
 bench: setup
-	$(BIN)/python bench/apps_query.py
+	$(BIN)/python -m bench.apps_query
+	$(BIN)/python -m bench.event_latency
+	$(BIN)/python -m bench.job_overhead
+	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf build $(VENV) appmanage/graphiql/static

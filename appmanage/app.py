@@ -24,6 +24,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from appmanage.auth import bearer, tokens
+from appmanage.auth.guard import ApiGuard
+from appmanage.auth.websocket import TokenCheckedHandler
 from appmanage.body_limit import BodySizeLimit
 from appmanage.config import Settings
 from appmanage.enums import Role
@@ -42,11 +44,18 @@ FIRST_START = (
 )
 
 
+class WeakAdminToken(ValueError):
+    pass
+
+
 class AppManageGraphQL(GraphQL[Context, None]):
     """Every request needs a token (the GraphiQL page excepted): HTTP ones in their
-    Authorization header, websockets in their connection_init payload."""
+    Authorization header, websockets in their connection_init payload (checked again
+    before each operation, see auth/websocket.py)."""
 
-    def __init__(self, services: Services, hub: EventHub) -> None:
+    graphql_transport_ws_handler_class = TokenCheckedHandler
+
+    def __init__(self, services: Services, hub: EventHub, guard: ApiGuard) -> None:
         settings = services.settings
         super().__init__(
             build_schema(settings),
@@ -57,6 +66,7 @@ class AppManageGraphQL(GraphQL[Context, None]):
         self.max_subscriptions_per_connection = settings.max_subscriptions
         self.services = services
         self.hub = hub
+        self.guard = guard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -73,13 +83,17 @@ class AppManageGraphQL(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        context.role = await self.role_of(bearer.connection_authorization(context.connection_params))
-        if context.role is None:
+        authorization = bearer.connection_authorization(context.connection_params)
+        principal = await self.guard.gate.authenticate(authorization)
+        if principal is None:
             raise ConnectionRejectionError
+        context.role = principal.role
+        context.lease = self.guard.sockets.open(principal, authorization)
         return await super().on_ws_connect(context)
 
     async def role_of(self, authorization: object) -> Role | None:
-        return await asyncio.to_thread(bearer.role_of, self.services.settings, self.services.db, authorization)
+        principal = await self.guard.gate.authenticate(authorization)
+        return principal.role if principal else None
 
     def decode_json(self, data: str | bytes) -> object:
         """A body that is not UTF-8, or nests deeper than Python parses, is the client's error (400)."""
@@ -93,10 +107,14 @@ class AppManageGraphQL(GraphQL[Context, None]):
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    services = Services(settings or Settings.from_env())
+    settings = settings or Settings.from_env()
+    if problem := bearer.admin_token_problem(settings):
+        raise WeakAdminToken(problem)
+    services = Services(settings)
     containers = services.containers = ContainerCache()
     hub = EventHub(services.settings.redis_url, services.settings.namespace)
-    graphql = AppManageGraphQL(services, hub)
+    guard = ApiGuard(services.settings, services.db)
+    graphql = AppManageGraphQL(services, hub, guard)
 
     async def liveness(_: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
@@ -107,8 +125,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if not services.settings.admin_token and not await asyncio.to_thread(tokens.any_token, services.db):
             log.warning(FIRST_START)
         await hub.start()
+        guard.start()
         containers.start()
         yield
+        await guard.close()
         await hub.close()
         services.close()
 

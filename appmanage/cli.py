@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+from appmanage.auth.bearer import admin_token_problem
 from appmanage.auth.commands import add_token_parser, token_command
 from appmanage.config import Settings
 from appmanage.logs import setup_logging
 
 log = logging.getLogger("appmanage")
+SERVICES = frozenset({"run", "serve", "worker", "watch", "agent"})  # commands that refuse a weak admin token
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     add_token_parser(commands)
     args = parser.parse_args(argv)
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # an APPMANAGE_* value that cannot be used, e.g. an unknown APPMANAGE_REFUSE kind
+        print(f"appmanage {args.command}: {exc}", file=sys.stderr)
+        return 2
+    if args.command in SERVICES and (problem := admin_token_problem(settings)):
+        print(f"appmanage {args.command}: {problem}", file=sys.stderr)
+        return 2
     handlers: dict[str, Callable[[Settings], int]] = {
         "run": run_all,
         "serve": serve,
@@ -109,42 +114,15 @@ def export_schema(output: Path | None) -> int:
 
 
 def run_all(settings: Settings) -> int:
-    """The API in this process, workers as children; Ctrl-C stops them all."""
+    """The API, workers and the watcher as supervised children; Ctrl-C stops them all."""
+    from appmanage.supervisor import Child, Supervisor
+
     setup_logging(settings, "run")
     migrate(settings)
     command = [sys.executable, "-m", "appmanage"]
-    children = [subprocess.Popen([*command, "worker"]) for _ in range(max(1, settings.workers))]
-    children.append(subprocess.Popen([*command, "watch"]))
-    stopping = False
-
-    def stop_children(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-
-    try:
-        api = subprocess.Popen([*command, "serve"])
-        children.append(api)
-        signal.signal(signal.SIGTERM, stop_children)
-        while not stopping:
-            for index, child in enumerate(children):
-                if child.poll() is not None and not stopping:
-                    log.warning("process %s exited with %s; starting it again", child.args, child.returncode)
-                    children[index] = subprocess.Popen(child.args)
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop_children()
-        deadline = time.monotonic() + 20
-        for child in children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.kill(child.pid, signal.SIGKILL)
-    return 0
+    children = [Child(f"worker {n + 1}", [*command, "worker"]) for n in range(max(1, settings.workers))]
+    children += [Child("watcher", [*command, "watch"]), Child("api", [*command, "serve"])]
+    return Supervisor(children).run()
 
 
 if __name__ == "__main__":

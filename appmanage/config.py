@@ -11,17 +11,21 @@
 | APPMANAGE_WORKERS | 2 (worker processes started by `appmanage run`) |
 | APPMANAGE_COMPOSE | auto: `docker compose` when the plugin answers, else `docker-compose` |
 | APPMANAGE_COMPOSE_TIMEOUT | 600 seconds for one compose command |
+| APPMANAGE_JOB_TIMEOUT | RQ's limit for a whole job, seconds; default: its compose steps * compose timeout + 60 |
+| APPMANAGE_JOB_RETENTION_DAYS | 30 days a finished job and its log are kept (an app's last finished job stays) |
 | APPMANAGE_LOG_RETENTION_DAYS | 14 rotated service logs kept |
 | APPMANAGE_LOG_LEVEL | INFO |
 | APPMANAGE_MAX_SUBSCRIPTIONS | 100 operations at once on one websocket |
 | APPMANAGE_WS_INIT_TIMEOUT | 10 seconds for a websocket's connection_init |
 | APPMANAGE_PUBLIC_HOST | this machine's host name (the host part of a Websoft9 app's W9_URL) |
-| APPMANAGE_REFUSE | none: warning kinds that refuse an install, comma-separated (see catalog/warnings.py) |
-| APPMANAGE_ADMIN_TOKEN | none: a bearer token accepted as ADMIN, for automation and the first start |
+| APPMANAGE_REFUSE | none: warning kinds refused at install, redeploy, update (comma-separated, or `all`) |
+| APPMANAGE_ADMIN_TOKEN | none: a bearer token (32 characters or more) accepted as ADMIN, for automation |
 | APPMANAGE_CORS_ORIGINS | none (CORS off): origins allowed to call the API from a browser, comma-separated |
 | APPMANAGE_MAX_QUERY_DEPTH | 15 levels of fields in one operation |
 | APPMANAGE_MAX_QUERY_TOKENS | 5000 lexical tokens in one document |
 | APPMANAGE_MAX_ALIASES | 30 aliases in one document |
+| APPMANAGE_MAX_QUERY_COST | 10000: fields (fragments expanded) times depth, for one operation |
+| APPMANAGE_MAX_SOCKETS_PER_TOKEN | 20 open websockets per token and API process (more are closed with 4429) |
 | APPMANAGE_MAX_BODY_BYTES | 1048576: largest HTTP request body and websocket message |
 | APPMANAGE_MAX_LIST_SIZE | 10000: most items a `first` or `tail` may ask for, most lines `Job.log` returns |
 | APPMANAGE_INTROSPECTION | true: `false` refuses introspection queries (GraphiQL then cannot complete) |
@@ -35,7 +39,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from appmanage.catalog.warnings import WarningKind
+from appmanage.catalog.warning_kinds import parse_refuse
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SHIPPED_CATALOG = PACKAGE_DIR.parent / "catalog"
@@ -58,6 +62,8 @@ class Settings:
     workers: int = 2
     compose_command: tuple[str, ...] = ()
     compose_timeout: float = 600.0
+    job_timeout: float = 0.0
+    job_retention_days: float = 30.0
     log_retention_days: int = 14
     log_level: str = "INFO"
     max_subscriptions: int = 100
@@ -69,6 +75,8 @@ class Settings:
     max_query_depth: int = 15
     max_query_tokens: int = 5000
     max_aliases: int = 30
+    max_query_cost: int = 10_000
+    max_sockets_per_token: int = 20
     max_body_bytes: int = 1_048_576
     max_list_size: int = 10_000
     introspection: bool = True
@@ -108,6 +116,8 @@ class Settings:
             workers=int(_env("WORKERS", "2")),
             compose_command=tuple(shlex.split(compose)) if compose else (),
             compose_timeout=float(_env("COMPOSE_TIMEOUT", "600")),
+            job_timeout=float(_env("JOB_TIMEOUT", "0")),
+            job_retention_days=float(_env("JOB_RETENTION_DAYS", "30")),
             log_retention_days=int(_env("LOG_RETENTION_DAYS", "14")),
             log_level=_env("LOG_LEVEL", "INFO").upper(),
             max_subscriptions=int(_env("MAX_SUBSCRIPTIONS", "100")),
@@ -119,6 +129,8 @@ class Settings:
             max_query_depth=int(_env("MAX_QUERY_DEPTH", "15")),
             max_query_tokens=int(_env("MAX_QUERY_TOKENS", "5000")),
             max_aliases=int(_env("MAX_ALIASES", "30")),
+            max_query_cost=int(_env("MAX_QUERY_COST", "10000")),
+            max_sockets_per_token=int(_env("MAX_SOCKETS_PER_TOKEN", "20")),
             max_body_bytes=int(_env("MAX_BODY_BYTES", "1048576")),
             max_list_size=int(_env("MAX_LIST_SIZE", "10000")),
             introspection=_env("INTROSPECTION", "true").lower() not in ("false", "0", "no", "off"),
@@ -126,8 +138,4 @@ class Settings:
 
 
 def _refuse(text: str) -> frozenset[str]:
-    kinds = frozenset(k.strip().lower() for k in text.split(",") if k.strip())
-    unknown = sorted(kinds - {k.value for k in WarningKind})
-    if unknown:
-        raise ValueError(f"APPMANAGE_REFUSE: unknown warning kinds {', '.join(unknown)}")
-    return kinds
+    return parse_refuse(text)

@@ -6,6 +6,11 @@ the events out to its local subscribers, so a thousand subscribers cost memory, 
 Redis connections. Reading the stream rather than a pub/sub channel makes the feed
 gap-free: after a broken connection the hub resumes from the last id it delivered, and a
 client resumes from the last cursor it saw (`events(after:)`).
+
+A job's log lines travel in batches, several in one entry (`lines`); `unpack` turns such an
+entry back into one event per line, in order. The last line's cursor is the entry id; the
+others' are `<entry id>.<index>`, so a client may resume in the middle of an entry.
+Replay reads the stream in pages of REPLAY_PAGE entries, never all of it at once.
 """
 
 from __future__ import annotations
@@ -25,40 +30,22 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
+from appmanage.event_entries import STREAM_START, WHOLE_ENTRY, entry_id, lost_after
+from appmanage.event_entries import Event as Event  # re-exported: the bus's event type
+from appmanage.event_entries import cursor_key as cursor_key
+from appmanage.event_entries import unpack as unpack
+
 log = logging.getLogger(__name__)
 
 STREAM_LENGTH = 20_000
 BLOCK_MS = 2_000
 SUBSCRIBER_BUFFER = 2_000
 CLOSE_SECONDS = 1.0
-STREAM_START = "stream-start"  # first entry of a new stream: cursors from before it are void
+REPLAY_PAGE = 500
 
 
 def stream_name(namespace: str) -> str:
     return f"{namespace}:events"
-
-
-@dataclass(frozen=True)
-class Event:
-    cursor: str
-    kind: str
-    at: datetime
-    data: dict[str, Any]
-
-    @classmethod
-    def decode(cls, cursor: Any, fields: Any) -> Event:
-        body = json.loads(fields[b"event"])
-        return cls(
-            cursor=cursor.decode() if isinstance(cursor, bytes) else cursor,
-            kind=body.pop("kind"),
-            at=datetime.fromisoformat(body.pop("at")),
-            data=body,
-        )
-
-
-def cursor_key(cursor: str) -> tuple[int, int]:
-    millis, _, sequence = cursor.partition("-")
-    return int(millis), int(sequence or 0)
 
 
 def encode(kind: str, payload: dict[str, Any]) -> str:
@@ -105,19 +92,6 @@ class EventPublisher:
     def known(self, tracked: str) -> set[str]:
         keys: Any = self._redis.hkeys(tracked)
         return {k.decode() for k in keys}
-
-
-def _lost_after(info: dict[str, Any] | None, after: tuple[int, int]) -> bool:
-    if info is None:
-        return True
-    deleted = info.get("max-deleted-entry-id")
-    if deleted and cursor_key(deleted.decode()) > after:
-        return True
-    first = info.get("first-entry")
-    if first is None:
-        return False
-    first_event = Event.decode(first[0], first[1])
-    return first_event.kind == STREAM_START and cursor_key(first_event.cursor) > after
 
 
 # Publish only when a tracked value changes, atomically, so that several processes
@@ -237,9 +211,10 @@ class EventHub:
         cursor = newest[0][0]
         return cursor.decode() if isinstance(cursor, bytes) else str(cursor)
 
-    async def replay(self, after: str) -> list[Event]:
-        """Events after the cursor; CursorExpired when some of them are no longer kept
-        (trimmed from the capped stream, or lost with a Redis restart)."""
+    async def replay(self, after: str) -> AsyncIterator[Event]:
+        """Events after the cursor, batched lines unpacked, read REPLAY_PAGE entries at a time;
+        CursorExpired when some of them are no longer kept (trimmed from the capped stream,
+        or lost with a Redis restart)."""
         try:
             after_key = cursor_key(after)
         except ValueError as exc:
@@ -248,17 +223,24 @@ class EventHub:
             info = await self._commands.xinfo_stream(self.stream)
         except ResponseError:
             info = None
-        if after_key != (0, 0) and _lost_after(info, after_key):
+        if after_key[:2] != (0, 0) and lost_after(info, after_key):
             raise CursorExpired("events after this cursor are no longer kept: query the state and subscribe again")
-        events: list[Event] = []
-        start = "(" + after
-        while info is not None:
-            batch: Any = await self._commands.xrange(self.stream, min=start, count=1000)
-            if not batch:
-                break
-            events.extend(Event.decode(cursor, fields) for cursor, fields in batch)
-            start = "(" + events[-1].cursor
-        return [e for e in events if e.kind != STREAM_START]
+        if info is None:
+            return
+        start = entry_id(after) if after_key[2] != WHOLE_ENTRY else "(" + after
+        while True:
+            page: Any = await self._commands.xrange(self.stream, min=start, count=REPLAY_PAGE)
+            for cursor, fields in page:
+                event = Event.decode(cursor, fields)
+                if event.kind == STREAM_START:
+                    continue
+                for single in unpack(event):
+                    if cursor_key(single.cursor) > after_key:
+                        yield single
+            if len(page) < REPLAY_PAGE:
+                return
+            last = page[-1][0]
+            start = "(" + (last.decode() if isinstance(last, bytes) else str(last))
 
     @contextlib.asynccontextmanager
     async def subscribe(self, accepts: Callable[[Event], bool]) -> AsyncIterator[Subscriber]:

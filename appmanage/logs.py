@@ -1,6 +1,10 @@
 """The service log: `<data>/logs/appmanage.log`, rotated at midnight (UTC), kept
 `APPMANAGE_LOG_RETENTION_DAYS` days. The API, the workers and the watcher all write to
-it; the first of them past midnight rotates it, the others follow to the new file."""
+it; the first of them past midnight rotates it, the others follow to the new file.
+
+No request body or query string is ever written: uvicorn logs the path of each request
+and websocket with its query string (a GET request's GraphQL variables, secrets among
+them), so `PathsOnly` cuts every such path at its `?` before a handler writes it."""
 
 from __future__ import annotations
 
@@ -37,6 +41,21 @@ class SharedTimedRotatingFileHandler(TimedRotatingFileHandler):
             return False
 
 
+class PathsOnly(logging.Filter):
+    """Cut the query string off every request path a record carries as an argument."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_path_only(arg) for arg in record.args)
+        return True
+
+
+def _path_only(arg: object) -> object:
+    if isinstance(arg, str) and arg.startswith("/") and "?" in arg:
+        return arg.partition("?")[0]
+    return arg
+
+
 def setup_logging(settings: Settings, process: str) -> None:
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     path = settings.logs_dir / "appmanage.log"
@@ -48,6 +67,7 @@ def setup_logging(settings: Settings, process: str) -> None:
     formatter = logging.Formatter(FORMAT.replace("%(name)s", f"{process} %(name)s"))
     for handler in (file_handler, console):
         handler.setFormatter(formatter)
+        handler.addFilter(PathsOnly())
     root = logging.getLogger()
     root.handlers[:] = [file_handler, console]
     root.setLevel(settings.log_level)

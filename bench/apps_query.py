@@ -10,17 +10,22 @@ What is measured
     * snapshot        -- `appmanage.snapshot.take_snapshot`: three database reads, the
                          listing, and the status function for every app;
     * graphql query   -- the whole query executed in-process against the real Strawberry
-                         schema (`schema.execute` with a Context over real Services).
+                         schema (`schema.execute` with a Context over real Services);
+    * floor           -- the same selection on a tiny schema built here of plain Strawberry
+                         types over N ready objects: no AppManage code, no Docker, no
+                         database. What Strawberry alone costs for that answer.
 
     It prints p50 / p95 over --runs runs (after one warm-up run) and the cost per app,
     so that growth can be compared with linear. With --profile it also prints a cProfile
     of the GraphQL query at the largest size. Containers created by other projects on the
     host are listed by AppManage too; their number is printed.
 
-    Issue 2's target: p50 of the GraphQL query at most 50 ms for 1,000 apps.
+    Issue 2's target: p50 of the GraphQL query at most 50 ms for 1,000 apps. It ends with
+    one line: `apps query p50 X ms at N apps; floor Y ms; ratio Z` (the largest size).
 
 How to run
-    .venv/bin/python bench/apps_query.py --sizes 100,1000 --runs 30 [--profile]
+    .venv/bin/python -m bench.apps_query                 # quick: 1,000 apps, 10 runs
+    .venv/bin/python -m bench.apps_query --sizes 100,1000 --runs 30 [--profile]
 
 Everything it creates (containers named bench-<random>-..., a temp data folder, a
 private APPMANAGE namespace) is removed at the end, also on Ctrl-C or error.
@@ -32,7 +37,6 @@ import argparse
 import asyncio
 import cProfile
 import io
-import os
 import pstats
 import secrets
 import shutil
@@ -44,12 +48,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
 import docker
-from _live import interrupts_as_exceptions
+import strawberry
 from redis import Redis
 
 from appmanage.config import SHIPPED_CATALOG, Settings
@@ -63,6 +68,7 @@ from appmanage.services import Services
 from appmanage.snapshot import take_snapshot
 from appmanage.storage import queries
 from appmanage.storage.models import App, utcnow
+from bench.common import interrupts_as_exceptions, load_line
 
 IMAGE = "appmanage-local/busybox:1"
 QUERY = "{ apps { name status services { state } } }"
@@ -76,6 +82,7 @@ STAGES = (
     ("snapshot", "take_snapshot: db reads + listing + status of every app"),
     ("graphql layer", "the query with take_snapshot answered from a precomputed result"),
     ("graphql query", "the whole query, in-process, against the real schema"),
+    ("floor", "the same selection on plain Strawberry types over N ready objects"),
 )
 
 
@@ -192,11 +199,17 @@ def measure(fixture: Fixture, context: Context, runs: int) -> Figures:
         with patch("appmanage.resolvers.apps.take_snapshot", lambda _services: precomputed):
             query()
 
+    def floor() -> None:
+        result = loop.run_until_complete(plain.execute(QUERY))
+        if result.errors:
+            raise RuntimeError(result.errors)
+
     precomputed = take_snapshot(services)
+    plain = floor_schema(fixture.apps)
     stages = dict(
         zip(
             (name for name, _ in STAGES),
-            (listing, db_reads, snapshot, graphql_layer, query),
+            (listing, db_reads, snapshot, graphql_layer, query, floor),
             strict=True,
         )
     )
@@ -205,6 +218,46 @@ def measure(fixture: Fixture, context: Context, runs: int) -> Figures:
         return Figures(fixture.apps, host_containers, {name: timed(run, runs) for name, run in stages.items()})
     finally:
         loop.close()
+
+
+@strawberry.enum
+class FloorStatus(Enum):
+    RUNNING = "RUNNING"
+    EXITED = "EXITED"
+
+
+@strawberry.type
+class FloorService:
+    state: str
+
+
+@strawberry.type
+class FloorApp:
+    name: str
+    status: FloorStatus
+    services: list[FloorService]
+
+
+def floor_schema(size: int) -> strawberry.Schema:
+    """`apps` answers `size` ready objects: the least any schema can do for QUERY."""
+    ready = [
+        FloorApp(name=f"app-{index:05d}", status=FloorStatus.EXITED, services=[FloorService(state="exited")])
+        for index in range(size)
+    ]
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def apps(self) -> list[FloorApp]:
+            return ready
+
+    return strawberry.Schema(query=Query)
+
+
+def summary_line(figures: Figures) -> str:
+    query = statistics.median(figures.samples["graphql query"])
+    floor = statistics.median(figures.samples["floor"])
+    return f"apps query p50 {query:.1f} ms at {figures.size} apps; floor {floor:.1f} ms; ratio {query / floor:.1f}"
 
 
 def profile_query(context: Context, top: int) -> str:
@@ -260,13 +313,13 @@ def report(figures: list[Figures], runs: int) -> None:
     p50 = statistics.median(largest.samples["graphql query"])
     verdict = "met" if p50 <= TARGET_MS else "MISSED"
     print(f"\ntarget: graphql query p50 <= {TARGET_MS:.0f} ms at N={largest.size}: {p50:.1f} ms -> {verdict}")
-    print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    print(load_line())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="100,1000", help="comma-separated app counts (default 100,1000)")
-    parser.add_argument("--runs", type=int, default=30, help="timed runs per size (default 30)")
+    parser.add_argument("--sizes", default="1000", help="comma-separated app counts (default 1000)")
+    parser.add_argument("--runs", type=int, default=10, help="timed runs per size (default 10)")
     parser.add_argument("--profile", action="store_true", help="cProfile the query at the largest size")
     parser.add_argument("--top", type=int, default=25, help="profile lines to print (default 25)")
     args = parser.parse_args()
@@ -296,6 +349,7 @@ def main() -> int:
             if args.profile:
                 print(f"\ncProfile at N={sizes[-1]}:")
                 print(profile_query(context, args.top))
+            print(summary_line(figures[-1]))
         finally:
             removed = fixture.remove()
             services.close()

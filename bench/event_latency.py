@@ -2,11 +2,11 @@
 status event (`appStatusChanged` for that app, status EXITED).
 
 What is measured
-    A real stack (tests/stack.py's Stack: `appmanage serve`, a worker and `appmanage
+    A real stack (tests/support/processes.py's Stack: `appmanage serve`, a worker and `appmanage
     watch` as subprocesses, with a temp data folder, a private Redis namespace and an
     admin token) installs catalog app `hello` (HTTP_PORT on a free 127.0.0.1 port below
     the ephemeral range) and waits for RUNNING. One graphql-transport-ws connection
-    (tests/wsclient.py, token in the connection_init payload) keeps one
+    (tests/support/wsclient.py, token in the connection_init payload) keeps one
     `appStatusChanged(name)` subscription open. Each run then:
 
     * kills the app's container through the Docker SDK's low-level API
@@ -33,9 +33,11 @@ What is measured
 
     All clocks are this host's. Issue 4's target: p95 under 250 ms.
 
+    It ends with one line: `p95 X ms` (end to end).
+
 How to run
-    .venv/bin/python bench/event_latency.py --runs 50 [--warmup 3] [--pause-ms 200]
-        [--no-listing-probe]
+    .venv/bin/python -m bench.event_latency            # quick: 20 runs after 2 warm-ups
+    .venv/bin/python -m bench.event_latency --runs 50 --warmup 3 [--pause-ms 200] [--no-listing-probe]
 
 Everything it creates (processes, the compose project bench<hex>-lat, its network,
 Redis keys of its namespace, the data folders) is removed at the end, also on Ctrl-C or
@@ -53,12 +55,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import _live
 import docker
 
 from appmanage.runtime.containers import PROJECT_LABEL
-from tests.stack import Stack
-from tests.wsclient import GraphQLWebSocket
+from bench import common
+from tests.support.graphql import STATUS_SUBSCRIPTION, bearer
+from tests.support.processes import Stack
+from tests.support.wsclient import GraphQLWebSocket
 
 TARGET_P95_MS = 250.0
 
@@ -194,8 +197,8 @@ def restart(ws: GraphQLWebSocket, docker_api: docker.APIClient, container: str) 
 def report(runs: list[Run]) -> None:
     print(f"\n{len(runs)} timed runs: docker kill -> appStatusChanged EXITED received by the subscriber")
     totals = [r.total for r in runs]
-    print(f"  end to end                {_live.summary_ms(totals)}")
-    p95 = _live.percentile(totals, 95) * 1000
+    print(f"  end to end                {common.summary_ms(totals)}")
+    p95 = common.percentile(totals, 95) * 1000
     print(f"  target p95 < {TARGET_P95_MS:.0f} ms: {'met' if p95 < TARGET_P95_MS else 'MISSED'} (p95 {p95:.1f} ms)")
     segments: list[tuple[str, list[float]]] = [
         ("kill call (APIClient.kill)", [r.returned - r.sent for r in runs]),
@@ -212,7 +215,7 @@ def report(runs: list[Run]) -> None:
     for label, values in segments:
         if all(math.isnan(v) for v in values):
             continue
-        print(f"  {label:<36} {_live.summary_ms(values)}")
+        print(f"  {label:<36} {common.summary_ms(values)}")
     stale = sum(r.listing_stale for r in runs)
     if any(not math.isnan(r.listing_exited) for r in runs):
         print(
@@ -232,8 +235,8 @@ def report(runs: list[Run]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=50, help="timed runs (default 50)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
+    parser.add_argument("--runs", type=int, default=20, help="timed runs (default 20)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
     parser.add_argument("--pause-ms", type=float, default=200, help="pause after RUNNING before a kill (default 200)")
     parser.add_argument(
         "--no-listing-probe",
@@ -242,17 +245,15 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    prefix = _live.run_prefix()
-    base = _live.base_settings(prefix)
+    prefix = common.run_prefix()
+    base = common.bench_settings(prefix)
     stack: Stack | None = None
     runs: list[Run] = []
-    with _live.interrupts_as_exceptions():
+    with common.interrupts_as_exceptions():
         try:
             stack = Stack.create(base).start(workers=1, watcher=True)
-            api = _live.Api(stack)
-            api.wait_token_accepted()
             name = f"{prefix}-lat"
-            container = api.install_hello(name)
+            container = common.install_hello(stack.client(), name)
             print(
                 f"stack on {stack.ws}, app {name} RUNNING (container {container[:12]})",
                 flush=True,
@@ -260,8 +261,8 @@ def main() -> int:
             docker_api = docker.APIClient()
             events = DockerEventLog(name, not args.no_listing_probe)
             try:
-                with GraphQLWebSocket(stack.ws, _live.auth_payload(stack)) as ws:
-                    ws.subscribe("status", _live.STATUS, name=name)
+                with GraphQLWebSocket(stack.ws, bearer(stack.settings.admin_token)) as ws:
+                    ws.subscribe("status", STATUS_SUBSCRIPTION, name=name)
                     ws.barrier()
                     for index in range(args.warmup + args.runs):
                         time.sleep(args.pause_ms / 1000)
@@ -281,8 +282,9 @@ def main() -> int:
                 events.close()
                 docker_api.close()
             report(runs)
+            print(f"p95 {common.percentile([r.total for r in runs], 95) * 1000:.1f} ms")
         finally:
-            removed = _live.remove_everything(stack, base, prefix)
+            removed = common.remove_everything(stack, base, prefix)
             print(f"cleaned up: processes stopped, projects removed {removed}, Redis keys deleted", file=sys.stderr)
     return 0
 

@@ -2,7 +2,7 @@
 process.
 
 What is measured
-    A real stack (tests/stack.py's Stack: `appmanage serve`, a worker and `appmanage
+    A real stack (tests/support/processes.py's Stack: `appmanage serve`, a worker and `appmanage
     watch` as subprocesses, with a temp data folder, a private Redis namespace and an
     admin token) installs catalog app `hello` (HTTP_PORT on a free 127.0.0.1 port below
     the ephemeral range) and waits for RUNNING. Then, with asyncio and the `websockets`
@@ -34,8 +34,11 @@ What is measured
     sockets is part of the figures. Issue 4's target: all receive it, p99 under 500 ms,
     3 Redis connections or fewer.
 
+    It ends with one line: `fanout p99 X ms from the event's time for N subscribers` (N: those
+    that received the event).
+
 How to run
-    .venv/bin/python bench/fanout.py [--subscribers 1000] [--per-connection 1]
+    .venv/bin/python -m bench.fanout [--subscribers 1000] [--per-connection 1]
         [--trigger docker-stop|stop-app]
 
 It raises its soft RLIMIT_NOFILE to the hard limit (the API process inherits it).
@@ -58,12 +61,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import _live
 import docker
 from redis import Redis
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.stack import Stack
+from bench import common
+from tests.support.graphql import STATUS_SUBSCRIPTION, GraphQLClient
+from tests.support.processes import Stack
 
 TARGET_P99_MS = 500.0
 TARGET_REDIS_CONNECTIONS = 3
@@ -146,7 +150,7 @@ async def open_connection(url: str, token: str, name: str, operation_ids: list[s
     if ack.get("type") != "connection_ack":
         raise RuntimeError(f"no connection_ack: {ack}")
     for operation_id in operation_ids:
-        payload = {"query": _live.STATUS, "variables": {"name": name}}
+        payload = {"query": STATUS_SUBSCRIPTION, "variables": {"name": name}}
         await ws.send(json.dumps({"id": operation_id, "type": "subscribe", "payload": payload}))
     await ws.send(json.dumps({"id": "barrier", "type": "subscribe", "payload": {"query": "{ __typename }"}}))
     while True:
@@ -197,7 +201,7 @@ async def sample_redis(pid: int, redis_port: int, samples: list[int], stop: asyn
         await asyncio.sleep(SAMPLE_SECONDS)
 
 
-def health_subscribers(api: _live.Api) -> int:
+def health_subscribers(api: GraphQLClient) -> int:
     count: int = api.execute(HEALTH)["health"]["subscribers"]
     return count
 
@@ -205,11 +209,13 @@ def health_subscribers(api: _live.Api) -> int:
 def print_latency(label: str, values: list[float]) -> None:
     ms = [v * 1000 for v in values]
     print(
-        f"  {label:<24} p50 {_live.percentile(ms, 50):8.1f}  p99 {_live.percentile(ms, 99):8.1f}  max {max(ms):8.1f} ms"
+        f"  {label:<24} p50 {common.percentile(ms, 50):8.1f}  "
+        f"p99 {common.percentile(ms, 99):8.1f}  max {max(ms):8.1f} ms"
     )
 
 
-async def measure(args: argparse.Namespace, stack: Stack, api: _live.Api, name: str, container: str) -> None:
+async def measure(args: argparse.Namespace, stack: Stack, api: GraphQLClient, name: str, container: str) -> str:
+    """Prints the figures; returns the summary line."""
     assert stack.api is not None
     pid = stack.api.pid
     redis = Redis.from_url(stack.settings.redis_url)
@@ -291,7 +297,7 @@ async def measure(args: argparse.Namespace, stack: Stack, api: _live.Api, name: 
             )
             everyone = len(receipts) == args.subscribers
             for label, start in (("the event's `at`", None), ("the trigger", triggered)):
-                p99 = _live.percentile([r.received - (r.at if start is None else start) for r in receipts], 99) * 1000
+                p99 = common.percentile([r.received - (r.at if start is None else start) for r in receipts], 99) * 1000
                 verdict = "met" if everyone and p99 < TARGET_P99_MS else "MISSED"
                 print(f"  target all received, p99 from {label} < {TARGET_P99_MS:.0f} ms: {verdict} ({p99:.1f} ms)")
         most = max(samples, default=0)
@@ -325,6 +331,9 @@ async def measure(args: argparse.Namespace, stack: Stack, api: _live.Api, name: 
             f"after closing: {left} subscribers on the API (before: {base_subscribers}), "
             f"VmRSS {rss_kib(pid) / 1024:.1f} MiB"
         )
+        from_at = [r.received - r.at for r in receipts]
+        p99 = common.percentile(from_at, 99) * 1000 if from_at else float("nan")
+        return f"fanout p99 {p99:.1f} ms from the event's time for {len(receipts)} subscribers"
     finally:
         docker_api.close()
         redis.close()
@@ -352,20 +361,21 @@ def main() -> int:
     args = parser.parse_args()
     raise_file_limit(args.subscribers * 2 + 256)
 
-    prefix = _live.run_prefix()
-    base = _live.base_settings(prefix)
+    prefix = common.run_prefix()
+    base = common.bench_settings(prefix)
     stack: Stack | None = None
-    with _live.interrupts_as_exceptions():
+    with common.interrupts_as_exceptions():
         try:
-            stack = Stack.create(base).start(workers=1)
-            api = _live.Api(stack)
-            api.wait_token_accepted()
+            sockets = str(math.ceil(args.subscribers / args.per_connection) + 10)
+            stack = Stack.create(base, APPMANAGE_MAX_SOCKETS_PER_TOKEN=sockets).start(workers=1)
+            api = stack.client()
             name = f"{prefix}-fan"
-            container = api.install_hello(name)
+            container = common.install_hello(api, name)
             print(f"stack on {stack.ws}, app {name} RUNNING (container {container[:12]})", flush=True)
-            asyncio.run(measure(args, stack, api, name, container))
+            summary = asyncio.run(measure(args, stack, api, name, container))
+            print(summary)
         finally:
-            removed = _live.remove_everything(stack, base, prefix)
+            removed = common.remove_everything(stack, base, prefix)
             print(f"cleaned up: processes stopped, projects removed {removed}, Redis keys deleted", file=sys.stderr)
     return 0
 

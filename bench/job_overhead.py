@@ -18,14 +18,17 @@ What is measured
 
     Issue 3's target: AppManage adds at most 0.3 s to the median.
 
-    The real stack runs as subprocesses: `python -m appmanage serve` and two
-    `python -m appmanage worker`, with a temp APPMANAGE_DATA_DIR, a private
+    The real stack runs as subprocesses (tests/support/processes.py's Stack):
+    `python -m appmanage serve` and two `python -m appmanage worker`, with a temp APPMANAGE_DATA_DIR, a private
     APPMANAGE_NAMESPACE and a free APPMANAGE_PORT. Everything it starts (processes,
     compose projects named bench-<random>-..., Redis keys, the data folder) is removed at
     the end, also on Ctrl-C or error.
 
+    It ends with one line: `+X s over compose` (median AppManage minus median direct).
+
 How to run
-    .venv/bin/python bench/job_overhead.py --runs 20 [--poll-ms 20] [--warmup 1]
+    .venv/bin/python -m bench.job_overhead               # quick: 3 runs after 1 warm-up
+    .venv/bin/python -m bench.job_overhead --runs 20 [--poll-ms 20] [--warmup 1] [--profile-job]
 """
 
 from __future__ import annotations
@@ -36,27 +39,17 @@ import io
 import os
 import pstats
 import re
-import secrets
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import docker
-import httpx
-from _live import interrupts_as_exceptions
-from redis import Redis
 
 from appmanage.catalog.render import render
 from appmanage.catalog.sources import Catalog
@@ -64,26 +57,17 @@ from appmanage.config import SHIPPED_CATALOG, Settings
 from appmanage.jobs.runner import run as run_job
 from appmanage.jobs.submit import submit_install
 from appmanage.runtime.compose import Compose, detect_compose_command
-from appmanage.runtime.containers import PROJECT_LABEL
 from appmanage.services import Services
+from bench.common import bench_settings, interrupts_as_exceptions, load_line, remove_everything, run_prefix
+from tests.support.graphql import GraphQLClient
+from tests.support.ports import free_port
+from tests.support.processes import Stack
+from tests.support.waiting import wait_for
 
-REPO = Path(__file__).resolve().parent.parent
 CATALOG_APP, VERSION = "hello", "1"
 TARGET_SECONDS = 0.3
-INSTALL = """mutation($input: InstallAppInput!) { installApp(input: $input) {
-  __typename ... on JobAccepted { job { id } } ... on Error { message } } }"""
-UNINSTALL = """mutation($name: String!) { uninstallApp(name: $name, purgeData: true) {
-  __typename ... on JobAccepted { job { id } } ... on Error { message } } }"""
 APP = "query($name: String!) { app(name: $name) { status statusReason } }"
-JOB = "query($id: ID!) { job(id: $id) { state error createdAt startedAt finishedAt } }"
 RQ_LOG = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .* rq\.worker: (.*)$")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def stamp(iso: str | None) -> float:
@@ -108,153 +92,60 @@ class Direct:
     first_line: float
 
 
-TOKEN = secrets.token_urlsafe(24)
+def log_lines(settings: Settings, job_id: str) -> list[tuple[float, str]]:
+    """The job's log lines with their time, straight from the private SQLite database."""
+    with sqlite3.connect(f"file:{settings.data_dir / 'appmanage.db'}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT at, line FROM job_log_lines WHERE job_id = ? ORDER BY id", (job_id,)).fetchall()
+    return [(datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp(), line) for at, line in rows]
 
 
-class Stack:
-    """The API and the workers as subprocesses, on a private data folder and namespace."""
-
-    def __init__(self, root: Path, namespace: str, workers: int) -> None:
-        self.settings = Settings(
-            data_dir=root / "data", port=free_port(), namespace=namespace, catalogs=(SHIPPED_CATALOG,)
-        )
-        self.env = {
-            **os.environ,
-            "APPMANAGE_DATA_DIR": str(self.settings.data_dir),
-            "APPMANAGE_NAMESPACE": namespace,
-            "APPMANAGE_PORT": str(self.settings.port),
-            "APPMANAGE_HOST": "127.0.0.1",
-            "APPMANAGE_CATALOGS": str(SHIPPED_CATALOG),
-            "APPMANAGE_COMPOSE_TIMEOUT": "120",
-            "APPMANAGE_ADMIN_TOKEN": TOKEN,
-        }
-        self.root = root
-        self.workers = workers
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.url = f"http://127.0.0.1:{self.settings.port}"
-
-    def start(self) -> None:
-        python = [sys.executable, "-m", "appmanage"]
-        subprocess.run([*python, "migrate"], env=self.env, cwd=REPO, check=True, capture_output=True)
-        for index, command in enumerate(["serve"] + ["worker"] * self.workers):
-            output = open(self.root / f"{command}-{index}.out", "wb")  # noqa: SIM115 (kept for the process)
-            self.processes.append(
-                subprocess.Popen([*python, command], env=self.env, cwd=REPO, stdout=output, stderr=output)
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if any(p.poll() is not None for p in self.processes):
-                raise RuntimeError(f"a stack process exited; see {self.root}/*.out")
-            with suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError("the API did not answer within 30 s")
-
-    def stop(self) -> None:
-        """Workers first (a warm shutdown lets a running job end), then the API."""
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in reversed(self.processes):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def log_lines(self, job_id: str) -> list[tuple[float, str]]:
-        """The job's log lines with their time, straight from the private SQLite database."""
-        with sqlite3.connect(f"file:{self.settings.data_dir / 'appmanage.db'}?mode=ro", uri=True) as db:
-            rows = db.execute("SELECT at, line FROM job_log_lines WHERE job_id = ? ORDER BY id", (job_id,)).fetchall()
-        return [(datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp(), line) for at, line in rows]
-
-    def rq_lines(self, job_id: str) -> list[tuple[float, str]]:
-        """RQ's own log lines about the job (local-time stamps, millisecond precision)."""
-        found = []
-        for line in (self.settings.logs_dir / "appmanage.log").read_text(errors="replace").splitlines():
-            match = RQ_LOG.match(line)
-            if match and job_id in match.group(2):
-                at = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
-                found.append((at, match.group(2)))
-        return found
+def rq_lines(settings: Settings, job_id: str) -> list[tuple[float, str]]:
+    """RQ's own log lines about the job (local-time stamps, millisecond precision)."""
+    found = []
+    for line in (settings.logs_dir / "appmanage.log").read_text(errors="replace").splitlines():
+        match = RQ_LOG.match(line)
+        if match and job_id in match.group(2):
+            at = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            found.append((at, match.group(2)))
+    return found
 
 
-class Client:
-    def __init__(self, url: str, poll_seconds: float) -> None:
-        self.http = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {TOKEN}"})
-        self.poll = poll_seconds
-
-    def execute(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = self.http.post("/graphql", json={"query": query, "variables": variables})
-        response.raise_for_status()
-        body = response.json()
-        if body.get("errors"):
-            raise RuntimeError(body["errors"])
-        data: dict[str, Any] = body["data"]
-        return data
-
-    def accepted(self, result: dict[str, Any]) -> str:
-        if result["__typename"] != "JobAccepted":
-            raise RuntimeError(f"refused: {result}")
-        job_id: str = result["job"]["id"]
-        return job_id
-
-    def wait(self, check: Callable[[], bool], what: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while not check():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"timed out waiting for {what}")
-            time.sleep(self.poll)
-
-    def job(self, job_id: str) -> dict[str, Any]:
-        job: dict[str, Any] = self.execute(JOB, id=job_id)["job"]
-        return job
-
-    def wait_job(self, job_id: str) -> dict[str, Any]:
-        self.wait(lambda: self.job(job_id)["state"] in ("SUCCEEDED", "FAILED", "CANCELED"), f"job {job_id}")
-        return self.job(job_id)
+def accepted(result: dict[str, Any]) -> str:
+    if result["__typename"] != "JobAccepted":
+        raise RuntimeError(f"refused: {result}")
+    job_id: str = result["job"]["id"]
+    return job_id
 
 
-def install_and_wait(stack: Stack, client: Client, name: str) -> Timeline:
+def install_and_wait(stack: Stack, client: GraphQLClient, name: str, poll: float) -> Timeline:
     port = str(free_port())
     sent = time.time()
     start = time.perf_counter()
-    result = client.execute(
-        INSTALL,
-        input={
-            "catalogApp": CATALOG_APP,
-            "name": name,
-            "version": VERSION,
-            "settings": [{"key": "HTTP_PORT", "value": port}],
-        },
-    )
-    accepted = time.perf_counter() - start
-    job_id = client.accepted(result["installApp"])
-    last: dict[str, Any] = {}
+    result = client.install(CATALOG_APP, name, VERSION, HTTP_PORT=port)
+    answered = time.perf_counter() - start
+    job_id = accepted(result)
 
     def running() -> bool:
         app = client.execute(APP, name=name)["app"]
-        last.update(app or {})
         if app is not None and app["status"] == "FAILED":
             raise RuntimeError(f"{name} FAILED: {app['statusReason']}")
         return app is not None and app["status"] == "RUNNING"
 
-    client.wait(running, f"{name} to be RUNNING (last: {last})")
+    wait_for(running, 120, f"{name} to be RUNNING", interval=poll)
     total = time.perf_counter() - start
     job = client.job(job_id)
     marks = {
-        "mutation answered": accepted,
+        "mutation answered": answered,
         "job row created": stamp(job["createdAt"]) - sent,
         "job started (claimed)": stamp(job["startedAt"]) - sent,
         "job finished": stamp(job["finishedAt"]) - sent,
     }
-    for at, line in stack.rq_lines(job_id):
+    for at, line in rq_lines(stack.settings, job_id):
         marks.setdefault("rq dequeued (worker log, ms)", at - sent)
         if line.startswith("Successfully completed"):
             marks["rq horse done (worker log, ms)"] = at - sent
     compose_lines = []
-    for at, line in stack.log_lines(job_id):
+    for at, line in log_lines(stack.settings, job_id):
         if line.startswith("» "):
             marks.setdefault(f"step: {line[2:]}", at - sent)
         else:
@@ -266,9 +157,9 @@ def install_and_wait(stack: Stack, client: Client, name: str) -> Timeline:
     return Timeline(total, marks)
 
 
-def uninstall(client: Client, name: str) -> None:
-    job_id = client.accepted(client.execute(UNINSTALL, name=name)["uninstallApp"])
-    job = client.wait_job(job_id)
+def uninstall(client: GraphQLClient, name: str) -> None:
+    job_id = accepted(client.act("uninstallApp", name=name, purgeData=True))
+    job = client.wait_job(job_id, timeout=120)
     if job["state"] != "SUCCEEDED":
         raise RuntimeError(f"uninstall of {name} ended {job['state']}: {job['error']}")
 
@@ -300,26 +191,6 @@ def direct_run(compose: Compose, catalog: Catalog, root: Path, name: str) -> Dir
 def compose_down(compose: Compose, name: str) -> None:
     argv = compose.argv(name, None, None, "down", "--volumes", "--remove-orphans", "--timeout", "1")
     subprocess.run(argv, capture_output=True, timeout=120)
-
-
-def remove_leftovers(compose: Compose, prefix: str) -> list[str]:
-    """Compose projects, then networks, of this run that are still in Docker."""
-    client = docker.from_env()
-    try:
-        projects = {
-            (c.get("Labels") or {}).get(PROJECT_LABEL, "")
-            for c in client.api.containers(all=True, filters={"label": PROJECT_LABEL})
-        }
-        mine = sorted(p for p in projects if p.startswith(prefix))
-        for project in mine:
-            compose_down(compose, project)
-        for network in client.api.networks(filters={"label": PROJECT_LABEL}):
-            if (network.get("Labels") or {}).get(PROJECT_LABEL, "").startswith(prefix):
-                with suppress(docker.errors.APIError):
-                    client.api.remove_network(network["Id"])
-        return mine
-    finally:
-        client.close()
 
 
 def fork_cost(times: int) -> float:
@@ -399,7 +270,7 @@ def report(appmanage: list[Timeline], runs: list[Direct], poll_ms: float, micro:
     print("\nmicro-measures in this process:")
     for title, seconds in micro.items():
         print(f"  {title:<52} {seconds * 1000:>7.1f} ms")
-    print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    print(load_line())
 
 
 def profile_job(root: Path, namespace: str, compose: Compose, top: int) -> str:
@@ -442,7 +313,7 @@ def profile_job(root: Path, namespace: str, compose: Compose, top: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=20, help="timed runs of each kind (default 20)")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs of each kind (default 3)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     parser.add_argument("--poll-ms", type=float, default=20, help="status poll interval (default 20 ms)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
@@ -451,22 +322,23 @@ def main() -> int:
     parser.add_argument("--keep-logs", type=Path, help="copy the stack's logs into this folder at the end")
     args = parser.parse_args()
 
-    prefix = f"bench-{secrets.token_hex(3)}"
+    prefix = run_prefix()
+    base = bench_settings(prefix, args.workers)
     root = Path(tempfile.mkdtemp(prefix=f"appmanage-{prefix}-"))
-    stack = Stack(root, f"appmanage-{prefix}", args.workers)
+    stack: Stack | None = None
     compose = Compose(detect_compose_command())
     catalog = Catalog.load([SHIPPED_CATALOG])
     appmanage: list[Timeline] = []
     direct: list[Direct] = []
     with interrupts_as_exceptions():
         try:
-            stack.start()
-            client = Client(stack.url, args.poll_ms / 1000)
-            print(f"stack up on {stack.url} (data {stack.settings.data_dir}); compose: {' '.join(compose.command)}")
+            stack = Stack.create(base).start(workers=args.workers, watcher=False)
+            client = stack.client()
+            print(f"stack up on {stack.base} (data {stack.settings.data_dir}); compose: {' '.join(compose.command)}")
             for index in range(args.warmup + args.runs):
                 timed = index >= args.warmup
                 name = f"{prefix}-a{index:02d}"
-                timeline = install_and_wait(stack, client, name)
+                timeline = install_and_wait(stack, client, name, args.poll_ms / 1000)
                 uninstall(client, name)
                 name = f"{prefix}-d{index:02d}"
                 plain = direct_run(compose, catalog, root, name)
@@ -486,22 +358,18 @@ def main() -> int:
             report(appmanage, direct, args.poll_ms, micro)
             if args.profile_job:
                 print(profile_job(root, stack.settings.namespace, compose, args.top))
+            difference = statistics.median(t.total for t in appmanage) - statistics.median(d.total for d in direct)
+            print(f"{difference:+.2f} s over compose")
         finally:
-            stack.stop()
-            left = remove_leftovers(compose, prefix)
-            if args.keep_logs:
-                args.keep_logs.mkdir(parents=True, exist_ok=True)
-                for log in [*root.glob("*.out"), *stack.settings.logs_dir.glob("*.log*")]:
-                    shutil.copy2(log, args.keep_logs / log.name)
-            redis = Redis.from_url(stack.settings.redis_url)
-            for pattern in (f"{stack.settings.namespace}*", f"rq:*{stack.settings.namespace}*"):
-                for key in redis.scan_iter(match=pattern):
-                    redis.delete(key)
-            redis.close()
+            if stack is not None:
+                stack.stop()
+                if args.keep_logs:
+                    args.keep_logs.mkdir(parents=True, exist_ok=True)
+                    for log in [*stack.settings.data_dir.glob("*.out"), *stack.settings.logs_dir.glob("*.log*")]:
+                        shutil.copy2(log, args.keep_logs / log.name)
+            left = remove_everything(stack, base, prefix)
             shutil.rmtree(root, ignore_errors=True)
-            print(
-                f"cleaned up: processes stopped, {len(left)} leftover projects removed, {root} deleted", file=sys.stderr
-            )
+            print(f"cleaned up: processes stopped, projects removed {left}, {root} deleted", file=sys.stderr)
     return 0
 
 

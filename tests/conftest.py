@@ -1,6 +1,9 @@
 """Fixtures: a private data folder, Redis namespace and set of app names per test run, real
 worker processes, and the real ASGI app driven in-process. Everything a run creates in
-Docker carries its run id and is removed at the end, even when a test fails."""
+Docker carries its run id and is removed at the end, even when a test fails. Nothing here
+touches Docker or Redis unless a test that needs them runs (`pytest -m "not docker"`
+works on a machine without either); a test using one of DOCKER_FIXTURES is marked
+`docker` even when its module forgot to say so. The tools are in tests/support."""
 
 from __future__ import annotations
 
@@ -9,23 +12,28 @@ import secrets
 import shutil
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
-import docker
 import pytest
-from redis import Redis
 from starlette.testclient import TestClient
 
 from appmanage.config import SHIPPED_CATALOG, Settings
-from appmanage.runtime.compose import detect_compose_command
-from tests.helpers import ADMIN_TOKEN, GraphQLClient, free_port, wait_for
+from tests.support.graphql import ADMIN_TOKEN, GraphQLClient
+from tests.support.processes import Server, settings_env, start_server, stop_server
+from tests.support.projects import delete_keys, remove_project, remove_projects
+from tests.support.run import FIXTURES, RUN_ID
 
-RUN_ID = "t" + secrets.token_hex(2)
+__all__ = ["FIXTURES", "RUN_ID", "Server", "settings_env", "start_server", "stop_server"]
+
 REDIS_URL = os.environ.get("APPMANAGE_REDIS_URL", "redis://127.0.0.1:6379/0")
-FIXTURES = Path(__file__).parent / "fixtures"
+DOCKER_FIXTURES = {"workers", "watcher", "server", "client", "api", "app_name"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if DOCKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.docker)
 
 
 @pytest.fixture(scope="session")
@@ -39,19 +47,6 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         compose_timeout=120,
         admin_token=ADMIN_TOKEN,
     )
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "APPMANAGE_DATA_DIR": str(settings.data_dir),
-        "APPMANAGE_NAMESPACE": settings.namespace,
-        "APPMANAGE_REDIS_URL": settings.redis_url,
-        "APPMANAGE_DATABASE_URL": settings.database_url,
-        "APPMANAGE_CATALOGS": os.pathsep.join(str(c) for c in settings.catalogs),
-        "APPMANAGE_COMPOSE_TIMEOUT": str(settings.compose_timeout),
-        "APPMANAGE_ADMIN_TOKEN": settings.admin_token,
-    }
 
 
 @pytest.fixture(scope="session")
@@ -80,46 +75,6 @@ def watcher(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
     yield process
     process.terminate()
     process.wait(timeout=15)
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}/graphql"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
-
-
-def start_server(settings: Settings) -> Server:
-    port = free_port()
-    env = {**settings_env(settings), "APPMANAGE_PORT": str(port), "APPMANAGE_HOST": "127.0.0.1"}
-    process = subprocess.Popen([sys.executable, "-m", "appmanage", "serve"], env=env, stderr=subprocess.DEVNULL)
-    server = Server(process, port)
-
-    def answers() -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return True
-        except OSError:
-            assert process.poll() is None, "the API process exited"
-            return False
-
-    wait_for(answers, 30, "the API to answer")
-    return server
-
-
-def stop_server(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
 
 
 @pytest.fixture(scope="session")
@@ -160,36 +115,11 @@ def app_name() -> Iterator[Callable[[str], str]]:
         remove_project(name)
 
 
-def remove_project(name: str) -> None:
-    subprocess.run(
-        [*detect_compose_command(), "-p", name, "down", "--volumes", "--remove-orphans", "--timeout", "1"],
-        capture_output=True,
-        timeout=120,
-    )
-
-
 @pytest.fixture(scope="session", autouse=True)
-def leave_nothing_behind(settings: Settings) -> Iterator[None]:
+def leave_nothing_behind(request: pytest.FixtureRequest, settings: Settings) -> Iterator[None]:
     yield
-    client = docker.from_env()
-    label = "com.docker.compose.project"
-    projects = {
-        (c.get("Labels") or {}).get(label, "")
-        for c in client.api.containers(all=True, filters={"label": label})
-        if (c.get("Labels") or {}).get(label, "").startswith(RUN_ID)
-    }
-    for project in projects:
-        remove_project(project)
-    for network in client.networks.list(filters={"label": label}):
-        if network.attrs.get("Labels", {}).get(label, "").startswith(RUN_ID):
-            network.remove()
-    for volume in client.volumes.list(filters={"label": label}):
-        if (volume.attrs.get("Labels") or {}).get(label, "").startswith(RUN_ID):
-            volume.remove(force=True)
-    client.close()
-    redis = Redis.from_url(settings.redis_url)
-    for pattern in (f"{settings.namespace}*", f"rq:*{settings.namespace}*"):
-        for key in redis.scan_iter(match=pattern):
-            redis.delete(key)
-    redis.close()
+    if not any(item.get_closest_marker("docker") for item in request.session.items):
+        return
+    remove_projects(RUN_ID)
+    delete_keys(settings.redis_url, [settings.namespace])
     shutil.rmtree(settings.data_dir, ignore_errors=True)

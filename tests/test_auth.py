@@ -23,9 +23,11 @@ from appmanage.app import FIRST_START
 from appmanage.config import Settings
 from appmanage.enums import Role
 from appmanage.schema.schema import schema
-from tests.conftest import RUN_ID, Server, settings_env, start_server, stop_server
-from tests.helpers import GraphQLClient, bearer
-from tests.wsclient import GraphQLWebSocket
+from tests.support.graphql import GraphQLClient, bearer
+from tests.support.processes import Server, settings_env, start_server, stop_server
+from tests.support.run import RUN_ID
+from tests.support.tokens import CREATE, REVOKE, create_token
+from tests.support.wsclient import GraphQLWebSocket
 
 pytestmark = pytest.mark.docker
 
@@ -41,6 +43,7 @@ class Operation:
     needs: Role
     document: str
     waits: bool = False  # a subscription that, allowed, stays open without a message
+    answers: str | None = None  # the error code it answers when allowed (none: no error)
 
     @property
     def kind(self) -> str:
@@ -62,7 +65,7 @@ OPERATIONS = (
     Operation("Query.apps", Role.VIEWER, "query { apps { name } }"),
     Operation("Query.app", Role.VIEWER, f'query {{ app(name: "{NO_APP}") {{ name }} }}'),
     Operation("Query.job", Role.VIEWER, f'query {{ job(id: "{NO_ID}") {{ id }} }}'),
-    Operation("Query.appLogs", Role.VIEWER, f'query {{ appLogs(name: "{NO_APP}") {{ line }} }}'),
+    Operation("Query.appLogs", Role.VIEWER, f'query {{ appLogs(name: "{NO_APP}") {{ line }} }}', answers="NOT_FOUND"),
     Operation("Query.health", Role.VIEWER, "query { health { redis } }"),
     Operation("Query.tokens", Role.ADMIN, "query { tokens { id name role } }"),
     Operation(
@@ -97,26 +100,15 @@ OPERATIONS = (
     ),
     Operation("Subscription.jobUpdated", Role.VIEWER, f'subscription {{ jobUpdated(id: "{NO_ID}") {{ line }} }}'),
     Operation(
-        "Subscription.appLogs", Role.VIEWER, f'subscription {{ appLogs(name: "{NO_APP}") {{ line }} }}', waits=True
+        "Subscription.appLogs",
+        Role.VIEWER,
+        f'subscription {{ appLogs(name: "{NO_APP}") {{ line }} }}',
+        answers="NOT_FOUND",
     ),
     Operation("Subscription.events", Role.VIEWER, 'subscription { events(after: "1-0") { __typename } }'),
 )
 
-CREATE = """mutation($name: String!, $role: Role!) {
-    createToken(name: $name, role: $role) {
-        __typename ... on TokenCreated { secret token { id name role createdAt lastUsedAt } } ... on Error { message }
-    }
-}"""
-REVOKE = "mutation($id: ID!) { revokeToken(id: $id) { __typename ... on ApiToken { id name } } }"
 TOKENS = "{ tokens { id name role createdAt lastUsedAt } }"
-
-
-def create_token(api: GraphQLClient, role: Role, name: str | None = None) -> dict[str, Any]:
-    result: dict[str, Any] = api.execute(CREATE, name=name or f"{RUN_ID}-{secrets.token_hex(4)}", role=role.value)[
-        "createToken"
-    ]
-    assert result["__typename"] == "TokenCreated", result
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +153,7 @@ def test_every_caller_against_every_operation_over_http(
             assert response.status_code == 200, (op.field, response.text)
             body = response.json()
             if Role(caller).includes(op.needs):
-                assert "errors" not in body, (caller, op.field, body)
+                assert codes(body.get("errors", [])) == ([op.answers] if op.answers else []), (caller, op.field, body)
             else:
                 assert body["data"] is None, (caller, op.field, body)
                 assert codes(body["errors"]) == ["FORBIDDEN"], (caller, op.field, body)
@@ -199,7 +191,9 @@ def test_every_caller_against_every_operation_over_a_websocket(
             errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors", [])
             if allowed:
                 assert "FORBIDDEN" not in codes(errors), (caller, op.field, message)
-                if op.kind != "subscription":
+                if op.answers:
+                    assert codes(errors) == [op.answers], (caller, op.field, message)
+                elif op.kind != "subscription":
                     assert message["type"] == "next" and not errors, (caller, op.field, message)
             else:
                 assert codes(errors) == ["FORBIDDEN"], (caller, op.field, message)

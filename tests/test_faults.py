@@ -10,9 +10,14 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from appmanage.config import Settings
-from tests.helpers import GraphQLClient, free_port, wait_for
-from tests.stack import PrivateDocker, PrivateRedis, Stack, elapsed_until
-from tests.wsclient import GraphQLWebSocket
+from tests.support.faults import PrivateDocker, PrivateRedis
+from tests.support.graphql import GraphQLClient
+from tests.support.ports import free_port
+from tests.support.processes import Stack
+from tests.support.waiting import elapsed_until, wait_for
+from tests.support.wsclient import GraphQLWebSocket
+
+pytestmark = pytest.mark.docker
 
 STATUS = "subscription($name: String) { appStatusChanged(name: $name) { cursor app status previous } }"
 

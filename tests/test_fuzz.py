@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 
 from appmanage.config import Settings
-from tests.conftest import settings_env
-from tests.helpers import ADMIN_TOKEN, bearer, free_port, wait_for
+from tests.support.graphql import ADMIN_TOKEN, bearer
+from tests.support.processes import start_server, stop_server
 
 pytestmark = pytest.mark.docker
 
@@ -32,30 +30,12 @@ def fuzzed(
     settings: Settings, workers: list[subprocess.Popen[bytes]], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
     """`appmanage serve` with its console output kept; yields its URL and that output's file."""
-    port = free_port()
-    env = {**settings_env(settings), "APPMANAGE_HOST": "127.0.0.1", "APPMANAGE_PORT": str(port)}
     output = tmp_path_factory.mktemp("fuzz") / "serve.log"
-    with output.open("wb") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "appmanage", "serve"], env=env, stdout=sink, stderr=sink)
-    url = f"http://127.0.0.1:{port}/graphql"
-
-    def answers() -> bool:
-        assert process.poll() is None, output.read_text()
-        try:
-            return httpx.get(url.replace("/graphql", "/healthz"), timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
+    server = start_server(settings, log=output)
     try:
-        wait_for(answers, 30, "the API to answer")
-        yield url, output
+        yield server.http, output
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(server)
 
 
 def test_schemathesis_finds_no_server_error(fuzzed: tuple[str, Path]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -18,13 +17,15 @@ import pytest
 
 from appmanage.config import Settings
 from appmanage.graphiql import page as graphiql
-from tests.browser import Page, Traffic, chromium_page, find_chromium, poll
-from tests.conftest import settings_env
-from tests.helpers import ADMIN_TOKEN, INSTALL, bearer, free_port
+from tests.support.browser import Page, Traffic, chromium_page, find_chromium, poll
+from tests.support.graphql import ADMIN_TOKEN, INSTALL, bearer
+from tests.support.ports import free_port
+from tests.support.processes import start_server, stop_server
 
 CHROMIUM = find_chromium()
 TOKEN = f"Bearer {ADMIN_TOKEN}"
 
+pytestmark = pytest.mark.docker
 in_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (scripts/ensure-browser.sh)")
 
 
@@ -32,37 +33,11 @@ in_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromi
 def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`appmanage serve` in its own process, on a free port; yields its base URL."""
     assert graphiql.assets_ready(), "GraphiQL's assets are not built: run `make assets`"
-    port = free_port()
-    env = {**settings_env(settings), "APPMANAGE_HOST": "127.0.0.1", "APPMANAGE_PORT": str(port)}
-    log = tmp_path_factory.mktemp("graphiql") / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "appmanage", "serve"], env=env, stdout=output, stderr=output)
-    base = f"http://127.0.0.1:{port}"
+    running = start_server(settings, log=tmp_path_factory.mktemp("graphiql") / "serve.log")
     try:
-        wait_until_serving(base, process, log)
-        yield base
+        yield running.base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_until_serving(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise AssertionError(f"appmanage serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"appmanage serve did not answer within 30 s:\n{log.read_text()}")
-        time.sleep(0.1)
+        stop_server(running)
 
 
 @pytest.fixture

@@ -20,8 +20,11 @@ from websockets.sync.client import connect
 from appmanage.app import create_app
 from appmanage.config import Settings
 from appmanage.resolvers import health
-from tests.conftest import RUN_ID, Server
-from tests.helpers import ADMIN_TOKEN, GraphQLClient, bearer, free_port, wait_for
+from tests.support.graphql import ADMIN_TOKEN, GraphQLClient, bearer
+from tests.support.ports import free_port
+from tests.support.processes import Server
+from tests.support.run import RUN_ID
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -167,9 +170,10 @@ def test_hostile_names_are_refused_and_create_nothing(
         assert post(
             client, {"query": "query($name: String!) { app(name: $name) { name } }", "variables": variables}
         ).json() == {"data": {"app": None}}
-        assert post(
+        logs = post(
             client, {"query": "query($name: String!) { appLogs(name: $name) { line } }", "variables": variables}
-        ).json() == {"data": {"appLogs": []}}
+        ).json()
+        assert logs["data"] is None and logs["errors"][0]["extensions"]["code"] == "NOT_FOUND", (name, logs)
         assert post(
             client, {"query": "query($name: String!) { catalogApp(name: $name) { name } }", "variables": variables}
         ).json() == {"data": {"catalogApp": None}}
@@ -264,7 +268,7 @@ def test_failures_outside_graphql_are_masked_too(
     def broken(*_: object) -> None:
         raise RuntimeError("token store is on fire")
 
-    monkeypatch.setattr(bearer_module, "role_of", broken)
+    monkeypatch.setattr(bearer_module, "principal_of", broken)
     raw = TestClient(client.app, raise_server_exceptions=False)
     with caplog.at_level(logging.ERROR, logger="appmanage.api"):
         response = raw.post("/graphql", json={"query": "{ health { redis } }"}, headers=HEADERS)

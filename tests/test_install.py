@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,25 +9,13 @@ import docker
 import pytest
 
 from appmanage.config import Settings
-from tests.helpers import GraphQLClient, free_port, wait_for
+from tests.support.graphql import GraphQLClient
+from tests.support.ports import free_port
+from tests.support.projects import app_page as page
+from tests.support.projects import project_objects
+from tests.support.waiting import wait_for
 
-
-def page(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-        text: str = response.read().decode()
-        return text
-
-
-def project_objects(name: str) -> tuple[list[object], list[object]]:
-    client = docker.from_env()
-    label = f"com.docker.compose.project={name}"
-    try:
-        return (
-            client.containers.list(all=True, filters={"label": label}),
-            client.networks.list(filters={"label": label}),
-        )
-    finally:
-        client.close()
+pytestmark = pytest.mark.docker
 
 
 def test_install_hello_serves_its_page_then_uninstall_removes_everything(

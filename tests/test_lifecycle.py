@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import docker
+import pytest
 from redis import Redis
 from rq import SimpleWorker
 from starlette.testclient import TestClient
@@ -14,8 +15,13 @@ from starlette.testclient import TestClient
 from appmanage.app import create_app
 from appmanage.config import Settings
 from appmanage.jobs.queue import job_queue
-from tests.helpers import GraphQLClient, free_port, wait_for
-from tests.test_install import page, project_objects
+from tests.support.graphql import GraphQLClient
+from tests.support.ports import free_port
+from tests.support.projects import app_page as page
+from tests.support.projects import project_objects
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.docker
 
 
 def installed(api: GraphQLClient, name: str, catalog_app: str = "hello", **settings: str) -> dict[str, Any]:

@@ -26,9 +26,13 @@ from appmanage.errors import ValidationFailed
 from appmanage.jobs import submit
 from appmanage.services import Services
 from appmanage.storage.models import App
-from tests.conftest import FIXTURES, RUN_ID
-from tests.helpers import GraphQLClient, free_port, wait_for
-from tests.test_install import project_objects
+from tests.support.graphql import GraphQLClient
+from tests.support.ports import free_port
+from tests.support.projects import project_objects
+from tests.support.run import FIXTURES, RUN_ID
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.docker
 
 WEBSOFT9 = FIXTURES / "websoft9"
 BROKEN = FIXTURES / "websoft9-broken"

@@ -21,13 +21,17 @@ from appmanage.jobs import submit
 from appmanage.runtime.compose import detect_compose_command
 from appmanage.runtime.host import HostResources
 from appmanage.services import Services
-from tests.conftest import RUN_ID
-from tests.helpers import GraphQLClient, free_port
+from tests.support.graphql import GraphQLClient
+from tests.support.ports import free_port
+from tests.support.run import RUN_ID
 
 LIBRARY = Path(__file__).resolve().parents[2] / "shared" / "catalogs" / "websoft9"
 UNFILLED = re.compile(r"\$\$?\{?W9_")
 
-pytestmark = pytest.mark.skipif(not LIBRARY.is_dir(), reason="../shared/catalogs/websoft9 is not beside this checkout")
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.skipif(not LIBRARY.is_dir(), reason="../shared/catalogs/websoft9 is not beside this checkout"),
+]
 
 
 def compose_accepts(folder: Path, *files: str) -> bool:

@@ -1,2 +1,3 @@
-"""Who may call the API: bearer tokens with a role, checked once per HTTP request and once
-per websocket (at `connection_init`), and the permission each GraphQL field asks for."""
+"""Who may call the API: bearer tokens with a role, checked on every HTTP request and
+before every operation on a websocket, revocations announced to every API process
+through Redis, and the permission each GraphQL field asks for."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from appmanage.auth import tokens
 from appmanage.config import Settings
@@ -12,6 +13,8 @@ from appmanage.storage.database import Database
 
 SCHEME = "bearer"
 MAX_CREDENTIAL_LENGTH = 512
+MIN_ADMIN_TOKEN_LENGTH = 32
+ADMIN_TOKEN_ID = "APPMANAGE_ADMIN_TOKEN"
 
 
 def bearer_secret(authorization: object) -> str | None:
@@ -28,11 +31,37 @@ def connection_authorization(params: Mapping[str, object] | None) -> object:
     return next((value for key, value in (params or {}).items() if key.lower() == "authorization"), None)
 
 
-def role_of(settings: Settings, db: Database, authorization: object) -> Role | None:
-    """The role the credential grants: APPMANAGE_ADMIN_TOKEN is ADMIN, else a live token's role."""
+@dataclass(frozen=True)
+class Principal:
+    """Who a credential is: the token's id (ADMIN_TOKEN_ID for APPMANAGE_ADMIN_TOKEN) and role."""
+
+    token_id: str
+    role: Role
+
+
+def admin_token_problem(settings: Settings) -> str | None:
+    """Why APPMANAGE_ADMIN_TOKEN may not be used, or None when it is unset or long enough."""
+    length = len(settings.admin_token)
+    if 0 < length < MIN_ADMIN_TOKEN_LENGTH:
+        return (
+            f"APPMANAGE_ADMIN_TOKEN is {length} characters long; it must have at least {MIN_ADMIN_TOKEN_LENGTH} "
+            "(make one with `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`), or unset it"
+        )
+    return None
+
+
+def principal_of(settings: Settings, db: Database, authorization: object) -> Principal | None:
+    """Who the credential is: APPMANAGE_ADMIN_TOKEN is ADMIN, else a live token; None for anything else."""
     secret = bearer_secret(authorization)
     if secret is None:
         return None
     if settings.admin_token and hmac.compare_digest(secret.encode(), settings.admin_token.encode()):
-        return Role.ADMIN
-    return tokens.verify(db, secret)
+        return Principal(ADMIN_TOKEN_ID, Role.ADMIN)
+    found = tokens.identify(db, secret)
+    return Principal(*found) if found else None
+
+
+def role_of(settings: Settings, db: Database, authorization: object) -> Role | None:
+    """The role the credential grants, or None."""
+    principal = principal_of(settings, db, authorization)
+    return principal.role if principal else None

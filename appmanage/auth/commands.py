@@ -45,12 +45,30 @@ def token_command(settings: Settings, args: argparse.Namespace) -> int:
         else:
             token = tokens.revoke_token(db, args.id)
             print(f"revoked {token.name} ({token.id})", file=sys.stderr)
+            if not _announce(settings, token.id):
+                print(
+                    "appmanage token: Redis did not answer; open websockets of this token close "
+                    "at their next operation or when their API reconnects to Redis",
+                    file=sys.stderr,
+                )
     except AppManageError as exc:
         print(f"appmanage token: {exc.message}", file=sys.stderr)
         return 1
     finally:
         db.dispose()
     return 0
+
+
+def _announce(settings: Settings, token_id: str) -> bool:
+    from redis import Redis
+
+    from appmanage.auth import revocation
+
+    redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        return revocation.announce(redis, settings.namespace, token_id)
+    finally:
+        redis.close()
 
 
 def _when(moment: datetime | None) -> str:

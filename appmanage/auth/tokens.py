@@ -63,6 +63,12 @@ def revoke_token(db: Database, token_id: str) -> ApiToken:
 
 def verify(db: Database, secret: str) -> Role | None:
     """The role of a live token with this secret; notes when it was last used (to the minute)."""
+    found = identify(db, secret)
+    return found[1] if found else None
+
+
+def identify(db: Database, secret: str) -> tuple[str, Role] | None:
+    """The id and role of a live token with this secret; notes when it was last used."""
     digest = secret_hash(secret)
     with db.read() as session:
         token = session.scalar(select(ApiToken).where(ApiToken.secret_hash == digest, ApiToken.revoked_at.is_(None)))
@@ -72,7 +78,7 @@ def verify(db: Database, secret: str) -> Role | None:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         with db.write() as session:
             session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return token.role
+    return token.id, token.role
 
 
 def any_token(db: Database) -> bool:

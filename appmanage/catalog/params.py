@@ -23,7 +23,10 @@ def resolve_settings(
     host: str = "localhost",
 ) -> dict[str, str]:
     """The full settings of an install (previous=None) or a redeploy (previous=current);
-    `host` is the public name that derived defaults (`default_from`) may use."""
+    `host` is the public name that derived defaults (`default_from`) may use. On a
+    redeploy a value that equals what its `default_from` gives for the previous settings
+    is derived again from the new ones (W9_URL follows its port); one the operator set to
+    something else is kept, as is one given now."""
     for key in given:
         if app.parameter(key) is None:
             raise ValidationFailed(f"{key} is not a parameter of {app.name}", field=key)
@@ -36,7 +39,10 @@ def resolve_settings(
         if param.key in given:
             values[param.key] = parse_value(param, given[param.key])
         elif previous is not None and param.key in previous:
-            values[param.key] = previous[param.key]
+            if param.default_from is not None and previous[param.key] == derive(param.default_from, previous, host):
+                derived.append(param)
+            else:
+                values[param.key] = previous[param.key]
         elif param.default is not None and param.default != "":
             values[param.key] = parse_value(param, param.default)
         elif param.default_from is not None:

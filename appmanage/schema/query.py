@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from appmanage.auth.permissions import CanAdminister, CanView
+from appmanage.errors import NotFound
 from appmanage.resolvers import apps, health, jobs
 from appmanage.runtime.containers import MAX_LOG_LINES
 from appmanage.schema import preview
@@ -11,6 +12,7 @@ from appmanage.schema.apps import App, LogLine
 from appmanage.schema.catalog import CatalogApp
 from appmanage.schema.context import Info
 from appmanage.schema.enums import AppStatus
+from appmanage.schema.errors import not_found
 from appmanage.schema.health import Health
 from appmanage.schema.inputs import InstallAppInput
 from appmanage.schema.jobs import Job
@@ -67,13 +69,17 @@ class Query:
     @strawberry.field(
         permission_classes=[CanView],
         description=f"The containers' own log lines, oldest first, at most {MAX_LOG_LINES} a request; "
-        "all services interleaved in time order when `service` is null.",
+        "all services interleaved in time order when `service` is null. Only apps AppManage manages "
+        "(a NOT_FOUND error for any other name).",
     )
     async def app_logs(
         self, info: Info, name: str, service: str | None = None, tail: int | None = 100
     ) -> list[LogLine]:
-        entries = await apps.app_logs(info.context.services, name, service, 100 if tail is None else tail)
-        return [LogLine.from_entry(e) for e in entries or ()]
+        try:
+            entries = await apps.app_logs(info.context.services, name, service, 100 if tail is None else tail)
+        except NotFound as exc:
+            raise not_found(exc) from exc
+        return [LogLine.from_entry(e) for e in entries]
 
     @strawberry.field(permission_classes=[CanView])
     async def health(self, info: Info) -> Health:

@@ -5,11 +5,13 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from appmanage.auth.permissions import CanView
+from appmanage.errors import NotFound
 from appmanage.events import Event as BusEvent
-from appmanage.resolvers import events
+from appmanage.resolvers import apps, events
 from appmanage.runtime.log_follow import follow_logs
 from appmanage.schema.apps import LogLine
 from appmanage.schema.context import Info
+from appmanage.schema.errors import not_found
 from appmanage.schema.events import AppStatusEvent, Event, JobEvent, shape_event
 from appmanage.schema.jobs import Job
 
@@ -38,12 +40,18 @@ class Subscription:
                 )
 
     @strawberry.subscription(
-        permission_classes=[CanView], description="The last `tail` lines, then the containers' logs as they come."
+        permission_classes=[CanView],
+        description="The last `tail` lines, then the containers' logs as they come; only apps AppManage "
+        "manages (a NOT_FOUND error for any other name).",
     )
     async def app_logs(
         self, info: Info, name: str, service: str | None = None, tail: int | None = 0
     ) -> AsyncGenerator[LogLine, None]:
         services = info.context.services
+        try:
+            await apps.require_managed(services, name)
+        except NotFound as exc:
+            raise not_found(exc) from exc
         async for entry in follow_logs(
             services.containers, name, service, min(tail or 0, services.settings.max_list_size)
         ):
