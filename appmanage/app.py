@@ -29,7 +29,7 @@ from appmanage.auth.websocket import TokenCheckedHandler
 from appmanage.body_limit import BodySizeLimit
 from appmanage.config import Settings
 from appmanage.enums import Role
-from appmanage.events import EventHub
+from appmanage.event_stream import EventHub
 from appmanage.graphiql import assets_mount, graphiql_page
 from appmanage.http_errors import Unauthenticated, unauthenticated, unexpected_error
 from appmanage.runtime.container_cache import ContainerCache

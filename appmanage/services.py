@@ -10,7 +10,7 @@ from redis import Redis
 
 from appmanage.catalog.sources import Catalog
 from appmanage.config import Settings
-from appmanage.events import EventPublisher
+from appmanage.event_stream import EventPublisher
 from appmanage.runtime.compose import Compose
 from appmanage.runtime.containers import ContainerReader
 from appmanage.storage.database import Database
@@ -42,7 +42,7 @@ class Services:
         return Catalog.load(self.settings.catalogs)
 
     @cached_property
-    def events(self) -> EventPublisher:
+    def stream(self) -> EventPublisher:
         return EventPublisher(self.redis, self.settings.namespace)
 
     def redis_ok(self) -> bool:

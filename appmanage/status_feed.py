@@ -25,7 +25,7 @@ def announce(services: Services, names: Collection[str] | None = None) -> int:
     tracked = status_key(services.settings.namespace)
     try:
         snapshots = take_snapshot(services, names, need_containers=False)
-        gone = set(names) if names is not None else services.events.known(tracked)
+        gone = set(names) if names is not None else services.stream.known(tracked)
     except Exception as exc:
         log.warning("statuses not announced: %s", exc)
         return 0
@@ -34,8 +34,8 @@ def announce(services: Services, names: Collection[str] | None = None) -> int:
         gone.discard(snapshot.app.name)
         status = snapshot.status
         payload = {"app": snapshot.app.name, "status": status.status.value, "reason": status.reason, "removed": False}
-        published += services.events.publish_change(tracked, snapshot.app.name, status.status.value, "status", payload)
+        published += services.stream.publish_change(tracked, snapshot.app.name, status.status.value, "status", payload)
     for name in gone:
         payload = {"app": name, "status": "UNKNOWN", "reason": "the app was uninstalled", "removed": True}
-        published += services.events.publish_change(tracked, name, None, "status", payload)
+        published += services.stream.publish_change(tracked, name, None, "status", payload)
     return published

@@ -59,7 +59,7 @@ from redis import Redis
 
 from appmanage.config import SHIPPED_CATALOG, Settings
 from appmanage.enums import Role
-from appmanage.events import EventHub
+from appmanage.event_stream import EventHub
 from appmanage.runtime.container_cache import ContainerCache
 from appmanage.runtime.containers import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
 from appmanage.schema.context import Context

@@ -51,11 +51,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from appmanage.apps.submission import submit_install
 from appmanage.catalog.render import render
 from appmanage.catalog.sources import Catalog
 from appmanage.config import SHIPPED_CATALOG, Settings
 from appmanage.jobs.runner import run as run_job
-from appmanage.jobs.submit import submit_install
 from appmanage.runtime.compose import Compose, detect_compose_command
 from appmanage.services import Services
 from bench.common import bench_settings, interrupts_as_exceptions, load_line, remove_everything, run_prefix

@@ -11,7 +11,7 @@ import pytest
 from redis import Redis
 
 from appmanage.config import Settings
-from appmanage.events import stream_name
+from appmanage.event_stream import stream_name
 from tests.support.graphql import GraphQLClient
 from tests.support.ports import free_port
 from tests.support.processes import Server, start_server, stop_server

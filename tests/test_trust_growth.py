@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from appmanage.config import Settings
 from appmanage.enums import JobKind, JobState
-from appmanage.events import Event, EventHub, EventPublisher, stream_name, unpack
+from appmanage.event_stream import Event, EventHub, EventPublisher, stream_name, unpack
 from appmanage.jobs.context import JobContext, job_payload
 from appmanage.jobs.recovery import prune_when_due
 from appmanage.services import Services
@@ -119,7 +119,7 @@ def test_a_burst_of_log_lines_makes_few_stream_entries(services: Services) -> No
         job = Job(id=secrets.token_hex(16), app_name="loud", kind=JobKind.UPDATE, state=JobState.RUNNING, params={})
         session.add(job)
     stream = stream_name(services.settings.namespace)
-    services.events.publish("job", {"job": job_payload(job), "line": None})
+    services.stream.publish("job", {"job": job_payload(job), "line": None})
     before = services.redis.xlen(stream)
     newest = services.redis.xrevrange(stream, count=1)[0][0].decode()
 
@@ -175,7 +175,7 @@ def expected_cursors(redis: Redis, stream: str, after: str) -> list[str]:
 
 @pytest.mark.docker
 def test_replay_reads_the_stream_in_pages(services: Services) -> None:
-    publish_long_stream(services.events, 1_500)
+    publish_long_stream(services.stream, 1_500)
     stream = stream_name(services.settings.namespace)
     first = services.redis.xrange(stream, count=1)[0][0].decode()
     expected = expected_cursors(services.redis, stream, first)

@@ -13,6 +13,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from appmanage.apps import submission as submit
 from appmanage.catalog.dotenv import parse_env
 from appmanage.catalog.model import Requirements
 from appmanage.catalog.params import resolve_settings
@@ -23,7 +24,6 @@ from appmanage.catalog.warnings import WarningKind, project_warnings
 from appmanage.config import SHIPPED_CATALOG, Settings
 from appmanage.enums import ParameterType
 from appmanage.errors import ValidationFailed
-from appmanage.jobs import submit
 from appmanage.services import Services
 from appmanage.storage.models import App
 from tests.support.graphql import GraphQLClient

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
+from appmanage.apps import submission as submit
 from appmanage.catalog.dotenv import parse_env
 from appmanage.catalog.sources import Catalog
 from appmanage.catalog.websoft9 import app_folders
 from appmanage.config import Settings
-from appmanage.jobs import submit
 from appmanage.runtime.compose import detect_compose_command
 from appmanage.runtime.host import HostResources
 from appmanage.services import Services

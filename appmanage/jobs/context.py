@@ -134,7 +134,7 @@ class JobContext:
         self._published_at = time.monotonic()
         if self._unpublished:
             lines, self._unpublished = self._unpublished, []
-            self.services.events.publish("job", {"job": job_payload(self.job), "lines": lines})
+            self.services.stream.publish("job", {"job": job_payload(self.job), "lines": lines})
 
     def save_log(self) -> None:
         """Lines a failed write could not save stay pending for the next one, SAVE_ATTEMPTS

@@ -27,12 +27,12 @@ from redis.exceptions import RedisError
 from rq.job import Job as RQJob
 from sqlalchemy import select
 
+from appmanage.apps.submission import submit_action
 from appmanage.enums import AppStatus, JobKind, JobState
 from appmanage.errors import AppManageError
 from appmanage.jobs import queue, records
 from appmanage.jobs.context import job_payload
 from appmanage.jobs.liveness import worker_running
-from appmanage.jobs.submit import submit_action
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.services import Services
 from appmanage.snapshot import take_snapshot
@@ -77,7 +77,7 @@ def fail_lost_jobs(services: Services) -> list[Job]:
             job.state, job.error, job.step, job.finished_at = JobState.FAILED, reason, "failed", utcnow()
             queries.add_log_lines(session, job.id, [f"failed: {reason}"])
         log.warning("job %s of %s: %s", job.id, job.app_name, reason)
-        services.events.publish("job", {"job": job_payload(job), "line": f"failed: {reason}"})
+        services.stream.publish("job", {"job": job_payload(job), "line": f"failed: {reason}"})
         announce(services, [job.app_name])
         failed.append(job)
     return failed

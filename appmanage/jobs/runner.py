@@ -129,4 +129,4 @@ def _finish(services: Services, job_id: str, state: JobState, error: str | None)
 
 
 def _publish_job(services: Services, job: Job) -> None:
-    services.events.publish("job", {"job": job_payload(job), "line": None})
+    services.stream.publish("job", {"job": job_payload(job), "line": None})

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from appmanage.enums import JobState
 from appmanage.errors import NotFound
-from appmanage.events import Event, EventHub, cursor_key, unpack
+from appmanage.event_stream import Event, EventHub, cursor_key, unpack
 from appmanage.resolvers.jobs import get_job
 from appmanage.services import Services
 from appmanage.storage.models import Job

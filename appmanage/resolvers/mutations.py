@@ -3,8 +3,8 @@ from __future__ import annotations
 from asyncio import to_thread
 from typing import Any
 
+from appmanage.apps import submission as submit
 from appmanage.enums import JobKind
-from appmanage.jobs import submit
 from appmanage.services import Services
 from appmanage.snapshot import AppSnapshot, snapshot_of, summary
 from appmanage.status import StatusFacts, compute_status

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from asyncio import to_thread
 
-from appmanage.jobs import submit
+from appmanage.apps import submission as submit
 from appmanage.services import Services
 
 

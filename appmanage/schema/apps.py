@@ -4,13 +4,13 @@ from datetime import datetime
 
 import strawberry
 
-from appmanage.auth.permissions import MayRevealSecrets
 from appmanage.catalog.model import CatalogApp as CatalogAppModel
 from appmanage.resolvers.apps import app_jobs
 from appmanage.runtime.containers import ContainerInfo, LogEntry
 from appmanage.schema.context import Info
 from appmanage.schema.enums import AppAction, AppStatus
 from appmanage.schema.jobs import Job
+from appmanage.schema.permissions import MayRevealSecrets
 from appmanage.snapshot import AppSnapshot
 
 

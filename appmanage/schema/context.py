@@ -7,7 +7,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from appmanage.auth.sockets import SocketLease
 from appmanage.enums import Role
-from appmanage.events import EventHub
+from appmanage.event_stream import EventHub
 from appmanage.services import Services
 
 

@@ -7,7 +7,7 @@ import strawberry
 
 from appmanage.enums import JobKind as JobKindEnum
 from appmanage.enums import JobState as JobStateEnum
-from appmanage.events import Event as BusEvent
+from appmanage.event_stream import Event as BusEvent
 from appmanage.schema.enums import AppStatus
 from appmanage.schema.jobs import Job
 

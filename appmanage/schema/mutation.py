@@ -4,7 +4,6 @@ from typing import Annotated
 
 import strawberry
 
-from appmanage.auth.permissions import CanAdminister, CanOperate
 from appmanage.enums import JobKind
 from appmanage.errors import AppManageError
 from appmanage.resolvers import mutations
@@ -21,6 +20,7 @@ from appmanage.schema.errors import (
 )
 from appmanage.schema.inputs import InstallAppInput, SettingInput
 from appmanage.schema.jobs import Job
+from appmanage.schema.permissions import CanAdminister, CanOperate
 from appmanage.schema.query import shape_app
 from appmanage.snapshot import AppSnapshot
 from appmanage.storage import models

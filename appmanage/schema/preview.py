@@ -4,8 +4,8 @@ from typing import Annotated
 
 import strawberry
 
+from appmanage.apps.submission import InstallPlan
 from appmanage.errors import AppManageError
-from appmanage.jobs.submit import InstallPlan
 from appmanage.resolvers import preview
 from appmanage.schema.apps import Setting
 from appmanage.schema.context import Info

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import strawberry
 
-from appmanage.auth.permissions import CanAdminister, CanView
 from appmanage.errors import NotFound
 from appmanage.resolvers import apps, health, jobs
 from appmanage.runtime.containers import MAX_LOG_LINES
@@ -16,6 +15,7 @@ from appmanage.schema.errors import not_found
 from appmanage.schema.health import Health
 from appmanage.schema.inputs import InstallAppInput
 from appmanage.schema.jobs import Job
+from appmanage.schema.permissions import CanAdminister, CanView
 from appmanage.schema.preview import CatalogProblem, PreviewInstallResult
 from appmanage.snapshot import AppSnapshot
 

@@ -4,9 +4,8 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from appmanage.auth.permissions import CanView
 from appmanage.errors import NotFound
-from appmanage.events import Event as BusEvent
+from appmanage.event_stream import Event as BusEvent
 from appmanage.resolvers import apps, events
 from appmanage.runtime.log_follow import follow_logs
 from appmanage.schema.apps import LogLine
@@ -14,6 +13,7 @@ from appmanage.schema.context import Info
 from appmanage.schema.errors import not_found
 from appmanage.schema.events import AppStatusEvent, Event, JobEvent, shape_event
 from appmanage.schema.jobs import Job
+from appmanage.schema.permissions import CanView
 
 
 @strawberry.type

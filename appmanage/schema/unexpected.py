@@ -10,7 +10,7 @@ import secrets
 from strawberry.extensions import MaskErrors
 
 from appmanage.errors import AppManageError
-from appmanage.events import CursorExpired, SubscriberTooSlow
+from appmanage.event_stream import CursorExpired, SubscriberTooSlow
 from graphql import GraphQLError
 
 log = logging.getLogger("appmanage.api")

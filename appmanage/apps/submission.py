@@ -14,6 +14,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from appmanage.apps.preview import RenderedProject, render_project
+from appmanage.apps.reinstall import settings_over_kept_data
 from appmanage.catalog.model import CatalogApp
 from appmanage.catalog.params import host_ports, resolve_settings
 from appmanage.catalog.requirements import unmet
@@ -22,8 +24,6 @@ from appmanage.enums import AppAction, AppStatus, JobKind, JobState
 from appmanage.errors import ActionNotAllowed, Conflict, NotFound, Unavailable, ValidationFailed
 from appmanage.jobs import queue, records
 from appmanage.jobs.context import job_payload
-from appmanage.jobs.preview import RenderedProject, render_project
-from appmanage.jobs.reinstall import settings_over_kept_data
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.runtime.host import host_resources
 from appmanage.runtime.ports import listening_ports
@@ -207,7 +207,7 @@ def cancel_job(services: Services, job_id: str) -> Job:
     if was is JobState.QUEUED:
         with contextlib.suppress(RedisError):
             queue.remove_queued(services.redis, job_id)
-        services.events.publish("job", {"job": job_payload(job), "line": None})
+        services.stream.publish("job", {"job": job_payload(job), "line": None})
         announce(services, [job.app_name])
     return job
 
@@ -290,5 +290,5 @@ def _enqueue(services: Services, job: Job) -> None:
         queue.enqueue(services.redis, services.settings.namespace, job.id, timeout)
     except RedisError as exc:
         log.warning("job %s stays QUEUED until Redis answers: %s", job.id, exc)
-    services.events.publish("job", {"job": job_payload(job), "line": None})
+    services.stream.publish("job", {"job": job_payload(job), "line": None})
     announce(services, [job.app_name])

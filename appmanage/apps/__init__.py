@@ -1,0 +1,1 @@
+"""The API side of an operation before a job exists: validation, the install plan, preview, submission."""
