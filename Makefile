@@ -27,6 +27,7 @@ images: services
 
 assets:
 	scripts/graphiql-assets.sh
+	scripts/dashboard-assets.sh
 
 browser:
 	scripts/ensure-browser.sh
@@ -52,4 +53,4 @@ bench: setup
 	$(BIN)/python -m bench.chaos
 
 clean:
-	rm -rf build $(VENV) appmanage/graphiql/static
+	rm -rf build $(VENV) appmanage/graphiql/static appmanage/dashboard/static

@@ -28,10 +28,12 @@ from appmanage.auth.guard import ApiGuard
 from appmanage.auth.websocket import TokenCheckedHandler
 from appmanage.body_limit import BodySizeLimit
 from appmanage.config import Settings
+from appmanage.dashboard import dashboard_routes
 from appmanage.enums import Role
 from appmanage.event_stream import EventHub
 from appmanage.graphiql import assets_mount, graphiql_page
 from appmanage.http_errors import Unauthenticated, unauthenticated, unexpected_error
+from appmanage.metrics.routes import monitoring_routes
 from appmanage.runtime.container_cache import ContainerCache
 from appmanage.schema.context import Context
 from appmanage.schema.schema import build_schema
@@ -110,8 +112,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     if problem := bearer.admin_token_problem(settings):
         raise WeakAdminToken(problem)
-    services = Services(settings)
-    containers = services.containers = ContainerCache()
+    containers = ContainerCache()
+    services = Services(settings, containers=containers)
     hub = EventHub(services.settings.redis_url, services.settings.namespace)
     guard = ApiGuard(services.settings, services.db)
     graphql = AppManageGraphQL(services, hub, guard)
@@ -137,7 +139,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", liveness),
+            *monitoring_routes(services, hub, guard),
             assets_mount(),
+            *dashboard_routes(),
         ],
         lifespan=lifespan,
         middleware=middleware(services.settings),

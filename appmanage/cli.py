@@ -10,6 +10,7 @@ from pathlib import Path
 
 from appmanage.auth.bearer import admin_token_problem
 from appmanage.auth.commands import add_token_parser, token_command
+from appmanage.client.commands import add_client_parsers, run_client
 from appmanage.config import Settings
 from appmanage.logs import setup_logging
 
@@ -29,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead")
     add_token_parser(commands)
+    add_client_parsers(commands)  # API clients: apps, install, logs, ... (appmanage/client/)
     args = parser.parse_args(argv)
+    if getattr(args, "client", None) is not None:
+        return run_client(args)
 
     try:
         settings = Settings.from_env()
@@ -79,7 +83,7 @@ def run_worker(settings: Settings, burst: bool = False) -> int:
 
 def watch(settings: Settings) -> int:
     from appmanage.services import Services
-    from appmanage.watcher import watch as follow_docker
+    from appmanage.watcher.main import watch as follow_docker
 
     setup_logging(settings, "watch")
     services = Services(settings)

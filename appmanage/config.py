@@ -29,6 +29,7 @@
 | APPMANAGE_MAX_BODY_BYTES | 1048576: largest HTTP request body and websocket message |
 | APPMANAGE_MAX_LIST_SIZE | 10000: most items a `first` or `tail` may ask for, most lines `Job.log` returns |
 | APPMANAGE_INTROSPECTION | true: `false` refuses introspection queries (GraphiQL then cannot complete) |
+| APPMANAGE_METRICS_PUBLIC | false: `true` serves `/metrics` without a token |
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     max_list_size: int = 10_000
     introspection: bool = True
+    metrics_public: bool = False
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -134,6 +136,7 @@ class Settings:
             max_body_bytes=int(_env("MAX_BODY_BYTES", "1048576")),
             max_list_size=int(_env("MAX_LIST_SIZE", "10000")),
             introspection=_env("INTROSPECTION", "true").lower() not in ("false", "0", "no", "off"),
+            metrics_public=_env("METRICS_PUBLIC", "false").lower() in ("true", "1", "yes", "on"),
         )
 
 

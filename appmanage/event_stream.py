@@ -85,10 +85,6 @@ class EventPublisher:
             return False
         return cursor is not None
 
-    def forget_all(self, tracked: str) -> None:
-        with contextlib.suppress(RedisError):
-            self._redis.delete(tracked)
-
     def known(self, tracked: str) -> set[str]:
         keys: Any = self._redis.hkeys(tracked)
         return {k.decode() for k in keys}

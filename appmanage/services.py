@@ -1,4 +1,7 @@
-"""The long-lived clients one process needs, built once from the settings."""
+"""The long-lived clients one process needs, built once from the settings.
+
+Each process builds its Services whole: the API passes its ContainerCache, the workers
+and the watcher read Docker directly (the default ContainerReader)."""
 
 from __future__ import annotations
 
@@ -21,14 +24,13 @@ REDIS_TIMEOUT = 5.0
 @dataclass
 class Services:
     settings: Settings
+    containers: ContainerReader = field(default_factory=ContainerReader)
     db: Database = field(init=False)
-    containers: ContainerReader = field(init=False)
     compose: Compose = field(init=False)
 
     def __post_init__(self) -> None:
         prepare_data_dir(self.settings)
         self.db = Database(self.settings.database_url)
-        self.containers = ContainerReader()
         self.compose = Compose(self.settings.compose_command, self.settings.compose_timeout)
 
     @cached_property

@@ -1,6 +1,8 @@
 """Apps as they are now: their rows, jobs and containers, and the status computed from them.
 
-One Docker listing and three database reads serve any number of apps.
+One Docker listing and three database reads serve any number of apps. A mutation takes
+its app's snapshot once: the state right after its job is accepted follows from it
+(`with_job`), as the status function is pure.
 """
 
 from __future__ import annotations
@@ -64,3 +66,12 @@ def take_snapshot(
 def snapshot_of(services: Services, name: str) -> AppSnapshot | None:
     found = take_snapshot(services, [name])
     return found[0] if found else None
+
+
+def with_job(app: App, job: Job, containers: tuple[ContainerInfo, ...] = ()) -> AppSnapshot:
+    """The app as it is once `job` is accepted, from what was known before: the job in
+    flight decides its status."""
+    facts = StatusFacts(
+        app.installed, app.desired_running, summary(job), None, [c.as_state() for c in containers], True
+    )
+    return AppSnapshot(app, compute_status(facts), containers, job)

@@ -7,10 +7,10 @@ watcher and every worker can announce without announcing one change twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from appmanage.services import Services
-from appmanage.snapshot import take_snapshot
+from appmanage.snapshot import AppSnapshot, take_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +29,20 @@ def announce(services: Services, names: Collection[str] | None = None) -> int:
     except Exception as exc:
         log.warning("statuses not announced: %s", exc)
         return 0
-    published = 0
-    for snapshot in snapshots:
-        gone.discard(snapshot.app.name)
-        status = snapshot.status
-        payload = {"app": snapshot.app.name, "status": status.status.value, "reason": status.reason, "removed": False}
-        published += services.stream.publish_change(tracked, snapshot.app.name, status.status.value, "status", payload)
+    gone -= {s.app.name for s in snapshots}
+    published = publish_statuses(services, snapshots)
     for name in gone:
         payload = {"app": name, "status": "UNKNOWN", "reason": "the app was uninstalled", "removed": True}
         published += services.stream.publish_change(tracked, name, None, "status", payload)
+    return published
+
+
+def publish_statuses(services: Services, snapshots: Iterable[AppSnapshot]) -> int:
+    """Publish the status of each snapshot that changed; for a caller that has them already."""
+    tracked = status_key(services.settings.namespace)
+    published = 0
+    for snapshot in snapshots:
+        status = snapshot.status
+        payload = {"app": snapshot.app.name, "status": status.status.value, "reason": status.reason, "removed": False}
+        published += services.stream.publish_change(tracked, snapshot.app.name, status.status.value, "status", payload)
     return published

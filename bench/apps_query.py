@@ -330,8 +330,8 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix=f"appmanage-{prefix}-"))
     settings = Settings(data_dir=data_dir, namespace=f"appmanage-{prefix}", catalogs=(SHIPPED_CATALOG,))
     client = docker.from_env(timeout=120)
-    services = Services(settings)
-    services.containers = cache = ContainerCache()  # as the API process does
+    cache = ContainerCache()  # as the API process has
+    services = Services(settings, containers=cache)
     cache.start()
     fixture = Fixture(client.api, services, prefix)
     figures: list[Figures] = []

@@ -290,7 +290,7 @@ def profile_job(root: Path, namespace: str, compose: Compose, top: int) -> str:
         services.catalog.get(CATALOG_APP)  # the API process has its catalog loaded already
         submitting, running = cProfile.Profile(), cProfile.Profile()
         submitting.enable()
-        job = submit_install(services, CATALOG_APP, name, VERSION, {"HTTP_PORT": str(free_port())})
+        job = submit_install(services, CATALOG_APP, name, VERSION, {"HTTP_PORT": str(free_port())}).job
         submitting.disable()
         running.enable()
         state = run_job(job.id)
@@ -300,7 +300,7 @@ def profile_job(root: Path, namespace: str, compose: Compose, top: int) -> str:
         compose_down(compose, name)
     out = io.StringIO()
     for title, profiler in (
-        ("jobs.submit.submit_install (the installApp mutation's work)", submitting),
+        ("apps.submission.submit_install (the installApp mutation's work)", submitting),
         (f"jobs.runner.run for one install ({state})", running),
     ):
         out.write(f"\n===== cProfile of {title}, wall clock, appmanage/ functions =====\n")

@@ -10,10 +10,10 @@ import pytest
 
 from appmanage.config import Settings
 from appmanage.runtime.environment import subprocess_environment
-from tests.helpers import free_port
+from tests.support.ports import free_port
 from tests.support.processes import Stack
 from tests.support.waiting import wait_for
-from tests.test_websoft9 import PREVIEW, container_env
+from tests.support.websoft9 import PREVIEW, container_env
 
 WORKER_HTTP_PORT = "1"
 WORKER_DB_PASSWORD = "from-the-worker-environment"

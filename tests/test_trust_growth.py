@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,10 @@ from appmanage.storage import retention
 from appmanage.storage.database import Database
 from appmanage.storage.models import App, Job, JobLogLine
 from appmanage.storage.retention import prune_finished_jobs
+from tests.support.databases import sqlite
 from tests.support.processes import Stack
+from tests.support.services import private_services
 from tests.support.wsclient import GraphQLWebSocket
-from tests.test_storage import postgres, sqlite
-
-__all__ = ["postgres"]
 
 NOW = datetime.now(UTC)
 EVENTS = """subscription($after: String) {
@@ -88,19 +86,8 @@ def test_postgres_prunes_old_finished_jobs_and_their_lines(postgres: Database, m
 @pytest.fixture
 def services(settings: Settings, tmp_path: Path) -> Iterator[Services]:
     """In-process clients on a private database and Redis namespace (the real Redis)."""
-    own = replace(
-        settings,
-        data_dir=tmp_path / "data",
-        database_url="",
-        namespace=f"{settings.namespace}-{secrets.token_hex(2)}",
-        job_retention_days=30,
-    )
-    services = Services(own)
-    services.db.migrate()
-    yield services
-    for key in services.redis.scan_iter(match=f"{own.namespace}*"):
-        services.redis.delete(key)
-    services.close()
+    with private_services(settings, tmp_path, job_retention_days=30) as services:
+        yield services
 
 
 @pytest.mark.docker

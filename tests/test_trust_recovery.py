@@ -25,6 +25,7 @@ from appmanage.services import Services
 from appmanage.storage.clock import database_now
 from appmanage.storage.models import App, Job, utcnow
 from tests.support.processes import Stack
+from tests.support.services import private_services
 from tests.support.waiting import elapsed_until, wait_for
 
 pytestmark = pytest.mark.docker
@@ -35,15 +36,8 @@ WORKER = "elsewhere:4242"
 @pytest.fixture
 def services(settings: Settings, tmp_path: Path) -> Iterator[Services]:
     """In-process clients on a private database and Redis namespace."""
-    own = replace(
-        settings, data_dir=tmp_path / "data", database_url="", namespace=f"{settings.namespace}-{secrets.token_hex(2)}"
-    )
-    services = Services(own)
-    services.db.migrate()
-    yield services
-    for key in services.redis.scan_iter(match=f"{own.namespace}*"):
-        services.redis.delete(key)
-    services.close()
+    with private_services(settings, tmp_path) as services:
+        yield services
 
 
 def running_job(services: Services, worker: str = WORKER) -> str:

@@ -10,8 +10,9 @@ import pytest
 from appmanage.catalog.params import resolve_settings
 from appmanage.config import Settings
 from appmanage.errors import ValidationFailed
-from tests.helpers import GraphQLClient, free_port
-from tests.test_websoft9 import container_env, fixture_catalog, w9_network  # noqa: F401 - a fixture
+from tests.support.graphql import GraphQLClient
+from tests.support.ports import free_port
+from tests.support.websoft9 import container_env, fixture_catalog
 
 HOST = "box.example"
 
@@ -51,7 +52,7 @@ def shown_url(api: GraphQLClient, name: str) -> str:
 
 @pytest.mark.docker
 def test_redeploy_with_a_new_port_moves_w9_url_unless_it_was_set(
-    w9_network: str,  # noqa: F811 - the fixture imported above
+    w9_network: str,
     api: GraphQLClient,
     app_name: Callable[[str], str],
     settings: Settings,

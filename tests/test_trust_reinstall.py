@@ -10,8 +10,9 @@ import docker
 import pytest
 
 from appmanage.config import Settings
-from tests.helpers import GraphQLClient, free_port
-from tests.test_websoft9 import container_env
+from tests.support.graphql import GraphQLClient
+from tests.support.ports import free_port
+from tests.support.websoft9 import container_env
 
 pytestmark = pytest.mark.docker
 

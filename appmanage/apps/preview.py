@@ -15,9 +15,10 @@ import yaml
 
 from appmanage.catalog.model import CatalogApp
 from appmanage.catalog.render import render
+from appmanage.catalog.secrets import MASK, secret_values
 from appmanage.catalog.warnings import ProjectWarning, project_warnings, template_warnings
 from appmanage.errors import Unavailable, ValidationFailed
-from appmanage.jobs.context import MASK
+from appmanage.jobs.masking import SecretMask
 from appmanage.runtime.compose import ComposeError
 from appmanage.services import Services
 
@@ -41,7 +42,8 @@ def render_project(
     except ComposeError as exc:
         raise Unavailable(str(exc)) from exc
     staging = services.settings.apps_dir / f".preview-{name}-{secrets.token_hex(4)}"
-    hidden = _secret_values(app, settings)
+    hidden = SecretMask()
+    hidden.add(secret_values(app, settings))
     app_folder = str(services.settings.app_dir(name))
     try:
         compose_file = render(app, staging, name, version, settings).name
@@ -65,14 +67,6 @@ def _moved(text: str, staging: Path, app_folder: str) -> str:
     return text.replace(str(staging.resolve()), app_folder).replace(str(staging), app_folder)
 
 
-def _secret_values(app: CatalogApp, settings: Mapping[str, str]) -> list[str]:
-    values = {v for k, v in settings.items() if v and ((p := app.parameter(k)) is None or p.secret)}
-    escaped = {v.replace("$", "$$") for v in values}
-    return sorted(values | escaped, key=len, reverse=True)
-
-
-def _mask(text: str, hidden: list[str]) -> str:
+def _mask(text: str, hidden: SecretMask) -> str:
     """Secret values become the mask, quoted where YAML would read it as an alias."""
-    for value in hidden:
-        text = text.replace(value, MASK)
-    return PLAIN_MASK.sub(r"\1'\2'", text)
+    return PLAIN_MASK.sub(r"\1'\2'", hidden(text))

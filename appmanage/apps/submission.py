@@ -1,42 +1,64 @@
-"""Validate a requested operation, write its rows, enqueue it; nothing is left behind
-when validation fails."""
+"""Submit an operation: validate it, write its rows, enqueue it, announce it; nothing is
+left behind when validation fails. Each submission answers with the job and the app as
+it is once the job is accepted, computed from the one snapshot the submission took."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from appmanage.apps.preview import RenderedProject, render_project
-from appmanage.apps.reinstall import settings_over_kept_data
-from appmanage.catalog.model import CatalogApp
-from appmanage.catalog.params import host_ports, resolve_settings
-from appmanage.catalog.requirements import unmet
-from appmanage.catalog.warning_kinds import refusal_message, refused
+from appmanage.apps.plan import InstallPlan, validate_install
+from appmanage.apps.validation import (
+    catalog_app_of,
+    check_change_refusals,
+    check_name_free,
+    check_ports_free,
+    checked_ports,
+    host_ports_in_use,
+)
+from appmanage.catalog.params import resolve_settings
 from appmanage.enums import AppAction, AppStatus, JobKind, JobState
 from appmanage.errors import ActionNotAllowed, Conflict, NotFound, Unavailable, ValidationFailed
+from appmanage.job_record import JobRecord
 from appmanage.jobs import queue, records
-from appmanage.jobs.context import job_payload
-from appmanage.runtime.containers import DockerUnavailable
-from appmanage.runtime.host import host_resources
-from appmanage.runtime.ports import listening_ports
+from appmanage.jobs.dispatch import dispatch
+from appmanage.jobs.params import (
+    InstallParams,
+    JobParams,
+    RedeployParams,
+    RestartParams,
+    StartParams,
+    StopParams,
+    UninstallParams,
+    UpdateParams,
+    to_json,
+)
 from appmanage.services import Services
-from appmanage.snapshot import snapshot_of
+from appmanage.snapshot import AppSnapshot, snapshot_of, with_job
 from appmanage.status import Status
-from appmanage.status_feed import announce
+from appmanage.status_feed import announce, publish_statuses
 from appmanage.storage import queries
 from appmanage.storage.models import App, Job, utcnow
 
+__all__ = [
+    "Accepted",
+    "InstallPlan",
+    "cancel_job",
+    "submit_action",
+    "submit_install",
+    "submit_redeploy",
+    "submit_uninstall",
+    "submit_update",
+    "validate_install",
+]
+
 log = logging.getLogger(__name__)
 
-NAME_PATTERN = re.compile(r"[a-z][a-z0-9-]{1,30}")
 ACTION_OF_KIND = {
     JobKind.START: AppAction.START,
     JobKind.STOP: AppAction.STOP,
@@ -45,90 +67,103 @@ ACTION_OF_KIND = {
     JobKind.UPDATE: AppAction.UPDATE,
     JobKind.UNINSTALL: AppAction.UNINSTALL,
 }
-
-
-def settings_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    given: dict[str, str] = {}
-    for key, value in pairs:
-        if key in given:
-            raise ValidationFailed(f"{key} is given twice", field=key)
-        given[key] = value
-    return given
+PLAIN_ACTIONS: dict[JobKind, JobParams] = {
+    JobKind.START: StartParams(),
+    JobKind.STOP: StopParams(),
+    JobKind.RESTART: RestartParams(),
+}
+# What a change asks of the app it changes: the job's parameters and the new host ports it holds.
+Prepare = Callable[[App], tuple[JobParams, list[int]]]
 
 
 @dataclass(frozen=True)
-class InstallPlan:
-    """An install that passed every check, with its rendered project."""
-
-    catalog_app: CatalogApp
-    name: str
-    version: str
-    settings: dict[str, str]
-    ports: list[int]
-    busy: set[int]
-    project: RenderedProject
-
-
-def validate_install(
-    services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
-) -> InstallPlan:
-    """Everything installApp checks, with nothing written: previewInstall answers with this."""
-    if not NAME_PATTERN.fullmatch(name):
-        raise ValidationFailed(
-            "the name must start with a lowercase letter, then 1 to 30 lowercase letters, digits or dashes",
-            field="name",
-        )
-    catalog_app = services.catalog.get(catalog_name)
-    if catalog_app is None:
-        raise NotFound(f"the catalog has no app {catalog_name}")
-    version = version or catalog_app.default_version
-    if version not in catalog_app.versions:
-        raise NotFound(f"{catalog_name} has no version {version} (versions: {', '.join(catalog_app.versions)})")
-    with services.db.read() as session:
-        _check_name_free(session, name)
-    given = settings_over_kept_data(services, catalog_app, name, given)
-    settings = resolve_settings(catalog_app, given, host=services.settings.public_host)
-    ports = _checked_ports(catalog_app, settings)
-    _check_requirements(services, catalog_app)
-    busy = _host_ports_in_use(services)
-    if services.containers.by_project(name):
-        raise Conflict(f"Docker already runs a compose project named {name}")
-    with services.db.read() as session:
-        _check_name_free(session, name)
-        _check_ports_free(session, ports, busy, except_app=None)
-    project = render_project(services, catalog_app, name, version, settings)
-    _check_refusals(services, project)
-    return InstallPlan(catalog_app, name, version, settings, ports, busy, project)
+class Accepted:
+    job: Job
+    app: AppSnapshot
+    """The app once the job is accepted: its status is the job's."""
 
 
 def submit_install(
     services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
-) -> Job:
+) -> Accepted:
     plan = validate_install(services, catalog_name, name, version, given)
     with services.db.write() as session:
-        _check_name_free(session, name)
-        _check_ports_free(session, plan.ports, plan.busy, except_app=None)
+        check_name_free(session, name)
+        check_ports_free(session, plan.ports, plan.busy, except_app=None)
         now = utcnow()
-        session.add(
-            App(
-                name=name,
-                catalog_app=plan.catalog_app.name,
-                source=plan.catalog_app.source,
-                version=plan.version,
-                settings=plan.settings,
-                host_ports=plan.ports,
-                installed=False,
-                desired_running=True,
-                created_at=now,
-                updated_at=now,
-            )
+        app = App(
+            name=name,
+            catalog_app=plan.catalog_app.name,
+            source=plan.catalog_app.source,
+            version=plan.version,
+            settings=plan.settings,
+            host_ports=plan.ports,
+            installed=False,
+            desired_running=True,
+            created_at=now,
+            updated_at=now,
         )
-        job = records.new_job(session, name, JobKind.INSTALL)
-    _enqueue(services, job)
-    return job
+        session.add(app)
+        job = records.new_job(session, name, JobKind.INSTALL, to_json(InstallParams()))
+    return _enqueue(services, with_job(app, job))
 
 
-def submit_action(services: Services, name: str, kind: JobKind, params: dict[str, Any] | None = None) -> Job:
+def submit_action(services: Services, name: str, kind: JobKind) -> Accepted:
+    """Start, stop or restart."""
+    params = PLAIN_ACTIONS[kind]
+    return _submit_change(services, name, kind, lambda _app: (params, []))
+
+
+def submit_uninstall(services: Services, name: str, purge: bool) -> Accepted:
+    return _submit_change(services, name, JobKind.UNINSTALL, lambda _app: (UninstallParams(purge), []))
+
+
+def submit_redeploy(services: Services, name: str, given: Mapping[str, str]) -> Accepted:
+    def prepare(app: App) -> tuple[JobParams, list[int]]:
+        catalog_app = catalog_app_of(services, app)
+        host = services.settings.public_host
+        settings = resolve_settings(catalog_app, given, previous=app.settings, host=host)
+        check_change_refusals(services, catalog_app, name, app.version, settings)
+        ports = checked_ports(catalog_app, settings)
+        return RedeployParams(settings, ports), [p for p in ports if p not in app.host_ports]
+
+    return _submit_change(services, name, JobKind.REDEPLOY, prepare)
+
+
+def submit_update(services: Services, name: str, version: str) -> Accepted:
+    def prepare(app: App) -> tuple[JobParams, list[int]]:
+        catalog_app = catalog_app_of(services, app)
+        if version not in catalog_app.versions:
+            raise NotFound(f"{app.catalog_app} has no version {version}")
+        if version == app.version:
+            raise ValidationFailed(f"{name} already runs version {version}", field="version")
+        check_change_refusals(services, catalog_app, name, version, app.settings)
+        return UpdateParams(version, app.version), []
+
+    return _submit_change(services, name, JobKind.UPDATE, prepare)
+
+
+def _submit_change(services: Services, name: str, kind: JobKind, prepare: Prepare) -> Accepted:
+    snapshot = _changeable(services, name, kind)
+    params, new_ports = prepare(snapshot.app)
+    busy = host_ports_in_use(services) if new_ports else set()
+    try:
+        with services.db.write() as session:
+            if session.get(App, name) is None:
+                raise NotFound(f"no app is named {name}")
+            check_ports_free(session, new_ports, busy, except_app=name)
+            job = records.new_job(session, name, kind, to_json(params))
+    except IntegrityError:
+        with services.db.read() as session:
+            active = queries.unfinished_jobs(session, [name]).get(name)
+        if active is None:
+            raise
+        raise _busy(active) from None
+    return _enqueue(services, with_job(snapshot.app, job, snapshot.containers))
+
+
+def _changeable(services: Services, name: str, kind: JobKind) -> AppSnapshot:
+    """The app's snapshot, when its status allows the action of `kind`."""
     snapshot = snapshot_of(services, name)
     if snapshot is None:
         raise NotFound(f"no app is named {name}")
@@ -145,42 +180,7 @@ def submit_action(services: Services, name: str, kind: JobKind, params: dict[str
             status.status,
             status.actions,
         )
-    params = dict(params or {})
-    app = snapshot.app
-    ports: list[int] = []
-    busy: set[int] = set()
-    if kind is JobKind.REDEPLOY:
-        catalog_app = _catalog_app_of(services, app)
-        host = services.settings.public_host
-        settings = resolve_settings(catalog_app, params.pop("given", {}), previous=app.settings, host=host)
-        _check_change_refusals(services, catalog_app, name, app.version, settings)
-        params["settings"] = settings
-        params["ports"] = _checked_ports(catalog_app, settings)
-        ports = [p for p in params["ports"] if p not in app.host_ports]
-        busy = _host_ports_in_use(services) if ports else set()
-    elif kind is JobKind.UPDATE:
-        catalog_app = _catalog_app_of(services, app)
-        version = str(params["version"])
-        if version not in catalog_app.versions:
-            raise NotFound(f"{app.catalog_app} has no version {version}")
-        if version == app.version:
-            raise ValidationFailed(f"{name} already runs version {version}", field="version")
-        _check_change_refusals(services, catalog_app, name, version, app.settings)
-        params["from_version"] = app.version
-    try:
-        with services.db.write() as session:
-            if session.get(App, name) is None:
-                raise NotFound(f"no app is named {name}")
-            _check_ports_free(session, ports, busy, except_app=name)
-            job = records.new_job(session, name, kind, params)
-    except IntegrityError:
-        with services.db.read() as session:
-            active = queries.unfinished_jobs(session, [name]).get(name)
-        if active is None:
-            raise
-        raise _busy(active) from None
-    _enqueue(services, job)
-    return job
+    return snapshot
 
 
 def cancel_job(services: Services, job_id: str) -> Job:
@@ -207,7 +207,7 @@ def cancel_job(services: Services, job_id: str) -> Job:
     if was is JobState.QUEUED:
         with contextlib.suppress(RedisError):
             queue.remove_queued(services.redis, job_id)
-        services.stream.publish("job", {"job": job_payload(job), "line": None})
+        services.stream.publish("job", {"job": JobRecord.from_row(job).to_json(), "line": None})
         announce(services, [job.app_name])
     return job
 
@@ -216,79 +216,9 @@ def _busy(job: Job) -> Conflict:
     return Conflict(f"job {job.id} ({job.kind.value}) is {job.state.value} for app {job.app_name}: wait or cancel it")
 
 
-def _catalog_app_of(services: Services, app: App) -> CatalogApp:
-    catalog_app = services.catalog.get(app.catalog_app)
-    if catalog_app is None:
-        raise NotFound(f"catalog app {app.catalog_app} is no longer in the catalog")
-    return catalog_app
-
-
-def _check_name_free(session: Any, name: str) -> None:
-    if session.get(App, name) is not None:
-        raise Conflict(f"the name {name} is taken by an installed app")
-
-
-def _check_requirements(services: Services, catalog_app: CatalogApp) -> None:
-    host = host_resources(services.settings.data_dir)
-    missing = unmet(catalog_app.requirements, host.cpu, host.memory, host.disk)
-    if missing:
-        raise ValidationFailed(f"{catalog_app.name} {'; '.join(missing)}")
-
-
-def _check_refusals(services: Services, project: RenderedProject) -> None:
-    refusals = refused(project.warnings, services.settings.refuse)
-    if refusals:
-        raise ValidationFailed(refusal_message(refusals))
-
-
-def _check_change_refusals(
-    services: Services, catalog_app: CatalogApp, name: str, version: str, settings: Mapping[str, str]
-) -> None:
-    """A redeploy or update reviewed like an install, when something is refused and compose
-    answers here; its job reviews the really rendered folder again before the up."""
-    if not services.settings.refuse:
-        return
-    try:
-        project = render_project(services, catalog_app, name, version, settings)
-    except Unavailable:
-        return
-    _check_refusals(services, project)
-
-
-def _checked_ports(catalog_app: CatalogApp, settings: Mapping[str, str]) -> list[int]:
-    ports = [int(settings[k]) for k in catalog_app.port_keys if k in settings]
-    for key in catalog_app.port_keys:
-        if key in settings and ports.count(int(settings[key])) > 1:
-            raise ValidationFailed(f"{key}: port {settings[key]} is given to two parameters", field=key)
-    return host_ports(catalog_app, settings)
-
-
-def _host_ports_in_use(services: Services) -> set[int]:
-    try:
-        published = services.containers.published_ports()
-    except DockerUnavailable as exc:
-        raise Unavailable(f"Docker does not answer, so nothing can be installed or changed: {exc}") from exc
-    return published | listening_ports()
-
-
-def _check_ports_free(session: Any, ports: Iterable[int], busy: set[int], except_app: str | None) -> None:
-    owners = queries.ports_in_use_by_apps(session, except_app=except_app)
-    pending = session.scalars(select(Job).where(Job.state.in_(queries.UNFINISHED_STATES), Job.kind == JobKind.REDEPLOY))
-    for job in pending:
-        if job.app_name != except_app:
-            owners.update({int(p): job.app_name for p in job.params.get("ports") or ()})
-    for port in ports:
-        if port in owners:
-            raise Conflict(f"port {port} is already given to app {owners[port]}")
-        if port in busy:
-            raise Conflict(f"port {port} is in use on this host")
-
-
-def _enqueue(services: Services, job: Job) -> None:
-    try:
-        timeout = queue.job_timeout(job.kind, services.settings)
-        queue.enqueue(services.redis, services.settings.namespace, job.id, timeout)
-    except RedisError as exc:
-        log.warning("job %s stays QUEUED until Redis answers: %s", job.id, exc)
-    services.stream.publish("job", {"job": job_payload(job), "line": None})
-    announce(services, [job.app_name])
+def _enqueue(services: Services, accepted: AppSnapshot) -> Accepted:
+    job = accepted.active_job
+    assert job is not None
+    dispatch(services, job)
+    publish_statuses(services, [accepted])
+    return Accepted(job, accepted)

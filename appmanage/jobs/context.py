@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from appmanage.catalog.model import CatalogApp
 from appmanage.errors import NotFound
+from appmanage.job_record import JobRecord
 from appmanage.jobs import records
 from appmanage.jobs.masking import MASK, SecretMask
 from appmanage.services import Services
@@ -39,19 +40,8 @@ SAVE_ATTEMPTS = 2  # a batch of lines that fails this often is given up
 
 
 def job_payload(job: Job) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "app": job.app_name,
-        "kind": job.kind.value,
-        "state": job.state.value,
-        "step": job.step,
-        "progress": job.progress,
-        "error": job.error,
-        "worker": job.worker,
-        "created_at": job.created_at.isoformat(),
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-    }
+    """The job as event streams carry it (`JobRecord`, the one translation of a job)."""
+    return JobRecord.from_row(job).to_json()
 
 
 class JobCanceled(Exception):

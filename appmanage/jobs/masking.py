@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-MASK = "********"
+from appmanage.catalog.secrets import MASK
+
+__all__ = ["MASK", "SecretMask", "escaped_forms"]
 SHORT = 4
 
 

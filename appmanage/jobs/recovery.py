@@ -1,6 +1,7 @@
 """Recovery: the Job rows are the truth, and Redis or a worker may vanish at any time.
 
-Every few seconds, in every worker and in the watcher:
+Every few seconds, in every worker and in the watcher (the judge of the heartbeats that
+jobs/heartbeat.py writes):
 - a RUNNING job is FAILED with "worker lost", naming the containers it left behind, and
   its app's status announced, only when its worker is gone: its heartbeat is older than
   LOST_AFTER by the database's clock (the one clock every host shares; heartbeats are
@@ -27,15 +28,12 @@ from redis.exceptions import RedisError
 from rq.job import Job as RQJob
 from sqlalchemy import select
 
-from appmanage.apps.submission import submit_action
-from appmanage.enums import AppStatus, JobKind, JobState
-from appmanage.errors import AppManageError
-from appmanage.jobs import queue, records
+from appmanage.enums import JobState
+from appmanage.jobs import queue
 from appmanage.jobs.context import job_payload
 from appmanage.jobs.liveness import worker_running
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.services import Services
-from appmanage.snapshot import take_snapshot
 from appmanage.status_feed import announce
 from appmanage.storage import queries
 from appmanage.storage.clock import database_now
@@ -44,7 +42,6 @@ from appmanage.storage.retention import prune_finished_jobs
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 2.0
 LOST_AFTER = timedelta(seconds=8)
 LOST_AFTER_WITHOUT_REDIS = timedelta(seconds=120)
 CHECK_SECONDS = 2.0
@@ -165,36 +162,3 @@ def start_recovery(services: Services, stopping: threading.Event) -> threading.T
     thread = threading.Thread(target=loop, name="recovery", daemon=True)
     thread.start()
     return thread
-
-
-def keep_alive(services: Services, job_id: str, stopping: threading.Event) -> threading.Thread:
-    """The heartbeat of a running job: while it beats, the job is not lost."""
-
-    def beat() -> None:
-        while not stopping.wait(HEARTBEAT_SECONDS):
-            try:
-                records.beat(services.db, job_id)
-            except Exception as exc:
-                log.warning("heartbeat of job %s missed: %s", job_id, exc)
-
-    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
-    thread.start()
-    return thread
-
-
-def resume_desired_state(services: Services) -> list[str]:
-    """After a restart (a host reboot), start the apps that should run but are all exited.
-    Apps the operator stopped stay stopped: their desired state says so."""
-    started = []
-    for snapshot in take_snapshot(services):
-        app = snapshot.app
-        if not (app.installed and app.desired_running and snapshot.status.status is AppStatus.EXITED):
-            continue
-        try:
-            submit_action(services, app.name, JobKind.START)
-        except AppManageError as exc:
-            log.warning("could not start %s again: %s", app.name, exc)
-            continue
-        log.info("started %s again: it was running before AppManage stopped", app.name)
-        started.append(app.name)
-    return started

@@ -24,9 +24,9 @@ from appmanage.enums import JobState
 from appmanage.errors import AppManageError
 from appmanage.jobs import records
 from appmanage.jobs.context import JobCanceled, JobContext, disarm_job_timeout, failure_text, job_payload
+from appmanage.jobs.heartbeat import keep_alive
 from appmanage.jobs.liveness import Liveness
 from appmanage.jobs.operations import OPERATIONS
-from appmanage.jobs.recovery import keep_alive
 from appmanage.runtime.compose import ComposeCanceled, ComposeError
 from appmanage.services import Services
 from appmanage.status_feed import announce

@@ -5,6 +5,7 @@ from datetime import datetime
 import strawberry
 
 from appmanage.catalog.model import CatalogApp as CatalogAppModel
+from appmanage.catalog.secrets import is_secret
 from appmanage.resolvers.apps import app_jobs
 from appmanage.runtime.containers import ContainerInfo, LogEntry
 from appmanage.schema.context import Info
@@ -50,6 +51,11 @@ class Setting:
     value: str | None
     secret: bool
 
+    @classmethod
+    def of(cls, key: str, value: str, secret: bool, reveal: bool = False) -> Setting:
+        """A secret value is null unless revealed."""
+        return cls(key=key, value=None if secret and not reveal else str(value), secret=secret)
+
 
 @strawberry.type
 class LogLine:
@@ -93,6 +99,10 @@ class App:
         ]
 
     @classmethod
+    def shaped(cls, info: Info, snapshot: AppSnapshot) -> App:
+        return cls.from_snapshot(snapshot, info.context.services.catalog.get(snapshot.app.catalog_app))
+
+    @classmethod
     def from_snapshot(cls, snapshot: AppSnapshot, catalog_app: CatalogAppModel | None) -> App:
         app = snapshot.app
         return cls(
@@ -123,10 +133,4 @@ class App:
 
 
 def _settings(values: dict[str, str], catalog_app: CatalogAppModel | None, reveal: bool) -> list[Setting]:
-    """Secret values (and values of parameters the catalog no longer has) are null unless `reveal`."""
-    settings = []
-    for key, value in sorted(values.items()):
-        param = catalog_app.parameter(key) if catalog_app else None
-        secret = param.secret if param else True
-        settings.append(Setting(key=key, value=None if secret and not reveal else str(value), secret=secret))
-    return settings
+    return [Setting.of(key, value, is_secret(catalog_app, key), reveal) for key, value in sorted(values.items())]

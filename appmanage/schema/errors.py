@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar, overload
+
 import strawberry
 
 from appmanage import errors
@@ -41,6 +43,11 @@ class ServiceUnavailableError(Error):
 
 
 AnyError = ValidationError | NotFoundError | ConflictError | ActionNotAllowedError | ServiceUnavailableError
+E1 = TypeVar("E1", bound=Error)
+E2 = TypeVar("E2", bound=Error)
+E3 = TypeVar("E3", bound=Error)
+E4 = TypeVar("E4", bound=Error)
+E5 = TypeVar("E5", bound=Error)
 
 
 def error_type(exc: errors.AppManageError) -> AnyError:
@@ -55,6 +62,29 @@ def error_type(exc: errors.AppManageError) -> AnyError:
             return ActionNotAllowedError(message=exc.message, status=exc.status, allowed=list(exc.allowed))
         case _:
             return ServiceUnavailableError(message=exc.message)
+
+
+@overload
+def error_result(exc: errors.AppManageError, m1: type[E1], /) -> E1: ...
+@overload
+def error_result(exc: errors.AppManageError, m1: type[E1], m2: type[E2], /) -> E1 | E2: ...
+@overload
+def error_result(exc: errors.AppManageError, m1: type[E1], m2: type[E2], m3: type[E3], /) -> E1 | E2 | E3: ...
+@overload
+def error_result(
+    exc: errors.AppManageError, m1: type[E1], m2: type[E2], m3: type[E3], m4: type[E4], /
+) -> E1 | E2 | E3 | E4: ...
+@overload
+def error_result(
+    exc: errors.AppManageError, m1: type[E1], m2: type[E2], m3: type[E3], m4: type[E4], m5: type[E5], /
+) -> E1 | E2 | E3 | E4 | E5: ...
+def error_result(exc: errors.AppManageError, *members: type[Error]) -> Error:
+    """The error type of `exc`, as one of the members of the field's result union; an
+    error the union cannot carry is raised again (a GraphQL error)."""
+    shaped = error_type(exc)
+    if not isinstance(shaped, members):
+        raise exc
+    return shaped
 
 
 def not_found(exc: errors.NotFound) -> GraphQLError:

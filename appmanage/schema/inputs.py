@@ -1,3 +1,5 @@
+"""The input types of installApp, previewInstall and redeployApp."""
+
 from __future__ import annotations
 
 import strawberry
@@ -15,7 +17,3 @@ class InstallAppInput:
     name: str = strawberry.field(description="^[a-z][a-z0-9-]{1,30}$: becomes a folder and a compose project")
     version: str | None = None
     settings: list[SettingInput] | None = None
-
-
-def setting_pairs(settings: list[SettingInput] | None) -> list[tuple[str, str]]:
-    return [(s.key, s.value) for s in settings or ()]

@@ -1,9 +1,12 @@
+"""The GraphQL Job type, built from a `JobRecord` in one place."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 import strawberry
 
+from appmanage.job_record import JobRecord
 from appmanage.resolvers.jobs import job_log
 from appmanage.schema.context import Info
 from appmanage.schema.enums import JobKind, JobState
@@ -29,10 +32,10 @@ class Job:
         return await job_log(info.context.services, str(self.id), tail)
 
     @classmethod
-    def from_row(cls, job: models.Job) -> Job:
+    def from_record(cls, job: JobRecord) -> Job:
         return cls(
             id=strawberry.ID(job.id),
-            app=job.app_name,
+            app=job.app,
             kind=job.kind,
             state=job.state,
             step=job.step,
@@ -43,3 +46,7 @@ class Job:
             started_at=job.started_at,
             finished_at=job.finished_at,
         )
+
+    @classmethod
+    def from_row(cls, job: models.Job) -> Job:
+        return cls.from_record(JobRecord.from_row(job))

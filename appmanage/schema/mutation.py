@@ -1,35 +1,42 @@
+"""Mutations: each field calls its resolver (`resolvers/mutations.py`, `resolvers/tokens.py`)
+and shapes the answer, or the expected error, as a member of its result union."""
+
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 import strawberry
 
+from appmanage.apps.submission import Accepted
 from appmanage.enums import JobKind
 from appmanage.errors import AppManageError
-from appmanage.resolvers import mutations
-from appmanage.schema import tokens as api_tokens
+from appmanage.resolvers import mutations, tokens
 from appmanage.schema.apps import App
 from appmanage.schema.context import Info
+from appmanage.schema.enums import Role
 from appmanage.schema.errors import (
     ActionNotAllowedError,
     ConflictError,
     NotFoundError,
     ServiceUnavailableError,
     ValidationError,
-    error_type,
+    error_result,
 )
 from appmanage.schema.inputs import InstallAppInput, SettingInput
 from appmanage.schema.jobs import Job
 from appmanage.schema.permissions import CanAdminister, CanOperate
-from appmanage.schema.query import shape_app
-from appmanage.snapshot import AppSnapshot
-from appmanage.storage import models
+from appmanage.schema.tokens import ApiToken, CreateTokenResult, RevokeTokenResult, TokenCreated
 
 
 @strawberry.type
 class JobAccepted:
     job: Job
     app: App
+
+    @classmethod
+    def of(cls, info: Info, accepted: Accepted) -> JobAccepted:
+        return cls(job=Job.from_row(accepted.job), app=App.shaped(info, accepted.app))
 
 
 @strawberry.type
@@ -51,78 +58,81 @@ CancelJobResult = Annotated[
 ]
 
 
-def _accepted(info: Info, job: models.Job, snapshot: AppSnapshot) -> JobAccepted:
-    return JobAccepted(job=Job.from_row(job), app=shape_app(info, snapshot))
-
-
-def _pairs(settings: list[SettingInput] | None) -> list[tuple[str, str]]:
-    return [(s.key, s.value) for s in settings or ()]
-
-
-async def _act(info: Info, name: str, kind: JobKind, params: dict[str, object] | None = None) -> AppActionResult:
+async def _act(info: Info, submission: Awaitable[Accepted]) -> AppActionResult:
     try:
-        job, snapshot = await mutations.app_action(info.context.services, name, kind, params)
+        return JobAccepted.of(info, await submission)
     except AppManageError as exc:
-        return error_type(exc)
-    return _accepted(info, job, snapshot)
+        return error_result(
+            exc, ValidationError, NotFoundError, ConflictError, ActionNotAllowedError, ServiceUnavailableError
+        )
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
+        permission_classes=[CanAdminister],
+        description="A new API token (ADMIN); its secret is in the answer and nowhere else.",
+    )
+    async def create_token(self, info: Info, name: str, role: Role) -> CreateTokenResult:
+        try:
+            token, secret = await tokens.create_token(info.context.services, name, role)
+        except AppManageError as exc:
+            return error_result(exc, ValidationError, ConflictError)
+        return TokenCreated(token=ApiToken.from_row(token), secret=secret)
+
+    @strawberry.mutation(permission_classes=[CanAdminister], description="Revoke an API token (ADMIN).")
+    async def revoke_token(self, info: Info, id: strawberry.ID) -> RevokeTokenResult:
+        try:
+            return ApiToken.from_row(await tokens.revoke_token(info.context.services, str(id)))
+        except AppManageError as exc:
+            return error_result(exc, NotFoundError)
+
+    @strawberry.mutation(
         permission_classes=[CanOperate], description="Validate, then enqueue the install; answers at once."
     )
     async def install_app(self, info: Info, input: InstallAppInput) -> InstallAppResult:
+        services = info.context.services
         try:
-            job, snapshot = await mutations.install_app(
-                info.context.services, input.catalog_app, input.name, input.version, _pairs(input.settings)
+            accepted = await mutations.install_app(
+                services, input.catalog_app, input.name, input.version, input.settings
             )
         except AppManageError as exc:
-            return error_type(exc)  # type: ignore[return-value]
-        return _accepted(info, job, snapshot)
+            return error_result(exc, ValidationError, NotFoundError, ConflictError, ServiceUnavailableError)
+        return JobAccepted.of(info, accepted)
 
     @strawberry.mutation(permission_classes=[CanOperate])
     async def start_app(self, info: Info, name: str) -> AppActionResult:
-        return await _act(info, name, JobKind.START)
+        return await _act(info, mutations.app_action(info.context.services, name, JobKind.START))
 
     @strawberry.mutation(permission_classes=[CanOperate])
     async def stop_app(self, info: Info, name: str) -> AppActionResult:
-        return await _act(info, name, JobKind.STOP)
+        return await _act(info, mutations.app_action(info.context.services, name, JobKind.STOP))
 
     @strawberry.mutation(permission_classes=[CanOperate])
     async def restart_app(self, info: Info, name: str) -> AppActionResult:
-        return await _act(info, name, JobKind.RESTART)
+        return await _act(info, mutations.app_action(info.context.services, name, JobKind.RESTART))
 
     @strawberry.mutation(
         permission_classes=[CanOperate],
         description="Change editable settings and recreate; with none, recreate as it is.",
     )
     async def redeploy_app(self, info: Info, name: str, settings: list[SettingInput] | None = None) -> AppActionResult:
-        return await _act(info, name, JobKind.REDEPLOY, {"given": dict(_pairs(settings))})
+        return await _act(info, mutations.redeploy_app(info.context.services, name, settings))
 
     @strawberry.mutation(
         permission_classes=[CanOperate], description="Move to another catalog version; rolled back when it fails."
     )
     async def update_app(self, info: Info, name: str, version: str) -> AppActionResult:
-        return await _act(info, name, JobKind.UPDATE, {"version": version})
+        return await _act(info, mutations.update_app(info.context.services, name, version))
 
     @strawberry.mutation(permission_classes=[CanOperate])
     async def uninstall_app(self, info: Info, name: str, purge_data: bool | None = False) -> AppActionResult:
-        return await _act(info, name, JobKind.UNINSTALL, {"purge": bool(purge_data)})
+        return await _act(info, mutations.uninstall_app(info.context.services, name, bool(purge_data)))
 
     @strawberry.mutation(permission_classes=[CanOperate])
     async def cancel_job(self, info: Info, id: strawberry.ID) -> CancelJobResult:
         try:
             job = await mutations.cancel_job(info.context.services, str(id))
         except AppManageError as exc:
-            return error_type(exc)  # type: ignore[return-value]
+            return error_result(exc, NotFoundError, ActionNotAllowedError)
         return JobCanceled(job=Job.from_row(job))
-
-    create_token: api_tokens.CreateTokenResult = strawberry.mutation(
-        resolver=api_tokens.create_token,
-        permission_classes=[CanAdminister],
-        description="A new API token (ADMIN); its secret is in the answer and nowhere else.",
-    )
-    revoke_token: api_tokens.RevokeTokenResult = strawberry.mutation(
-        resolver=api_tokens.revoke_token, permission_classes=[CanAdminister], description="Revoke an API token (ADMIN)."
-    )

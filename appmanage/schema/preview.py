@@ -1,16 +1,16 @@
+"""The types of previewInstall's answer and of the catalog's unreadable templates."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
 import strawberry
 
-from appmanage.apps.submission import InstallPlan
-from appmanage.errors import AppManageError
-from appmanage.resolvers import preview
+from appmanage.apps.plan import InstallPlan
+from appmanage.catalog import model
+from appmanage.catalog.secrets import is_secret
 from appmanage.schema.apps import Setting
-from appmanage.schema.context import Info
-from appmanage.schema.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError, error_type
-from appmanage.schema.inputs import InstallAppInput, setting_pairs
+from appmanage.schema.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
 
 
 @strawberry.type(description="An install as it would run: nothing was created.")
@@ -24,11 +24,9 @@ class InstallPreview:
 
     @classmethod
     def from_plan(cls, plan: InstallPlan) -> InstallPreview:
-        settings = []
-        for key, value in sorted(plan.settings.items()):
-            param = plan.catalog_app.parameter(key)
-            secret = param.secret if param else True
-            settings.append(Setting(key=key, value=None if secret else value, secret=secret))
+        settings = [
+            Setting.of(key, value, is_secret(plan.catalog_app, key)) for key, value in sorted(plan.settings.items())
+        ]
         return cls(compose=plan.project.compose, settings=settings, warnings=[str(w) for w in plan.project.warnings])
 
 
@@ -38,23 +36,12 @@ class CatalogProblem:
     app: str
     message: str
 
+    @classmethod
+    def from_model(cls, problem: model.CatalogProblem) -> CatalogProblem:
+        return cls(source=problem.source, app=problem.app, message=problem.message)
+
 
 PreviewInstallResult = Annotated[
     InstallPreview | ValidationError | NotFoundError | ConflictError | ServiceUnavailableError,
     strawberry.union("PreviewInstallResult"),
 ]
-
-
-async def preview_install(info: Info, input: InstallAppInput) -> PreviewInstallResult:
-    services, pairs = info.context.services, setting_pairs(input.settings)
-    try:
-        plan = await preview.preview_install(services, input.catalog_app, input.name, input.version, pairs)
-    except AppManageError as exc:
-        return error_type(exc)  # type: ignore[return-value]
-    return InstallPreview.from_plan(plan)
-
-
-def catalog_problems(info: Info) -> list[CatalogProblem]:
-    return [
-        CatalogProblem(source=p.source, app=p.app, message=p.message) for p in info.context.services.catalog.problems
-    ]

@@ -1,65 +1,78 @@
+"""Queries: each field calls its resolver (`resolvers/`) and shapes the answer."""
+
 from __future__ import annotations
 
 import strawberry
 
-from appmanage.errors import NotFound
-from appmanage.resolvers import apps, health, jobs
+from appmanage.errors import AppManageError, NotFound
+from appmanage.resolvers import apps, catalog, health, jobs, preview
+from appmanage.resolvers import tokens as api_tokens
 from appmanage.runtime.containers import MAX_LOG_LINES
-from appmanage.schema import preview
-from appmanage.schema import tokens as api_tokens
 from appmanage.schema.apps import App, LogLine
 from appmanage.schema.catalog import CatalogApp
 from appmanage.schema.context import Info
 from appmanage.schema.enums import AppStatus
-from appmanage.schema.errors import not_found
+from appmanage.schema.errors import (
+    ConflictError,
+    NotFoundError,
+    ServiceUnavailableError,
+    ValidationError,
+    error_result,
+    not_found,
+)
 from appmanage.schema.health import Health
 from appmanage.schema.inputs import InstallAppInput
 from appmanage.schema.jobs import Job
 from appmanage.schema.permissions import CanAdminister, CanView
-from appmanage.schema.preview import CatalogProblem, PreviewInstallResult
-from appmanage.snapshot import AppSnapshot
-
-
-def shape_app(info: Info, snapshot: AppSnapshot) -> App:
-    return App.from_snapshot(snapshot, info.context.services.catalog.get(snapshot.app.catalog_app))
+from appmanage.schema.preview import CatalogProblem, InstallPreview, PreviewInstallResult
+from appmanage.schema.tokens import ApiToken
 
 
 @strawberry.type
 class Query:
+    @strawberry.field(permission_classes=[CanAdminister], description="Live API tokens (ADMIN).")
+    async def tokens(self, info: Info) -> list[ApiToken]:
+        return [ApiToken.from_row(t) for t in await api_tokens.list_tokens(info.context.services)]
+
     @strawberry.field(
         permission_classes=[CanView], description="Apps the catalogs offer, filtered by name, title or description."
     )
     def catalog(self, info: Info, search: str | None = None) -> list[CatalogApp]:
-        return [CatalogApp.from_model(a) for a in info.context.services.catalog.search(search)]
+        return [CatalogApp.from_model(a) for a in catalog.catalog_apps(info.context.services, search)]
 
     @strawberry.field(permission_classes=[CanView])
     def catalog_app(self, info: Info, name: str) -> CatalogApp | None:
-        found = info.context.services.catalog.get(name)
+        found = catalog.catalog_app(info.context.services, name)
         return CatalogApp.from_model(found) if found else None
 
     @strawberry.field(
         permission_classes=[CanView], description="Templates the catalogs hold that cannot be read, with the reason."
     )
     def catalog_problems(self, info: Info) -> list[CatalogProblem]:
-        return preview.catalog_problems(info)
+        return [CatalogProblem.from_model(p) for p in catalog.catalog_problems(info.context.services)]
 
     @strawberry.field(
         permission_classes=[CanView],
         description="Validate exactly like installApp and render the project; creates nothing.",
     )
     async def preview_install(self, info: Info, input: InstallAppInput) -> PreviewInstallResult:
-        return await preview.preview_install(info, input)
+        services = info.context.services
+        try:
+            plan = await preview.preview_install(services, input.catalog_app, input.name, input.version, input.settings)
+        except AppManageError as exc:
+            return error_result(exc, ValidationError, NotFoundError, ConflictError, ServiceUnavailableError)
+        return InstallPreview.from_plan(plan)
 
     @strawberry.field(
         permission_classes=[CanView], description="Installed apps with their computed status, from one Docker call."
     )
     async def apps(self, info: Info, status: AppStatus | None = None) -> list[App]:
-        return [shape_app(info, s) for s in await apps.list_apps(info.context.services, status)]
+        return [App.shaped(info, s) for s in await apps.list_apps(info.context.services, status)]
 
     @strawberry.field(permission_classes=[CanView])
     async def app(self, info: Info, name: str) -> App | None:
         snapshot = await apps.get_app(info.context.services, name)
-        return shape_app(info, snapshot) if snapshot else None
+        return App.shaped(info, snapshot) if snapshot else None
 
     @strawberry.field(permission_classes=[CanView])
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
@@ -84,7 +97,3 @@ class Query:
     @strawberry.field(permission_classes=[CanView])
     async def health(self, info: Info) -> Health:
         return Health.from_report(await health.health(info.context.services, info.context.hub.subscriber_count))
-
-    tokens: list[api_tokens.ApiToken] = strawberry.field(
-        resolver=api_tokens.list_tokens, permission_classes=[CanAdminister], description="Live API tokens (ADMIN)."
-    )

@@ -1,3 +1,6 @@
+"""Subscriptions: each field follows its generator (`resolvers/subscriptions.py`) and
+shapes what it yields (`schema/feed_types.py`)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
@@ -5,13 +8,13 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from appmanage.errors import NotFound
-from appmanage.event_stream import Event as BusEvent
-from appmanage.resolvers import apps, events
+from appmanage.event_stream import Event as StreamEntry
+from appmanage.resolvers import apps, subscriptions
 from appmanage.runtime.log_follow import follow_logs
 from appmanage.schema.apps import LogLine
 from appmanage.schema.context import Info
 from appmanage.schema.errors import not_found
-from appmanage.schema.events import AppStatusEvent, Event, JobEvent, shape_event
+from appmanage.schema.feed_types import AppStatusEvent, Event, JobEvent, shape_event
 from appmanage.schema.jobs import Job
 from appmanage.schema.permissions import CanView
 
@@ -22,8 +25,8 @@ class Subscription:
         permission_classes=[CanView], description="Every status change of one app, or of all apps when name is null."
     )
     async def app_status_changed(self, info: Info, name: str | None = None) -> AsyncGenerator[AppStatusEvent, None]:
-        async for event in events.status_changes(info.context.hub, name):
-            yield AppStatusEvent.from_event(event)
+        async for entry in subscriptions.status_changes(info.context.hub, name):
+            yield AppStatusEvent.from_entry(entry)
 
     @strawberry.subscription(
         permission_classes=[CanView],
@@ -31,9 +34,9 @@ class Subscription:
     )
     async def job_updated(self, info: Info, id: strawberry.ID) -> AsyncGenerator[JobEvent, None]:
         hub = info.context.hub
-        async for update in events.job_updates(info.context.services, hub, str(id)):
-            if isinstance(update, BusEvent):
-                yield JobEvent.from_event(update)
+        async for update in subscriptions.job_updates(info.context.services, hub, str(id)):
+            if isinstance(update, StreamEntry):
+                yield JobEvent.from_entry(update)
             else:
                 yield JobEvent(
                     cursor=hub.last_cursor or "0-0", job=Job.from_row(update), line=None, at=update.created_at
@@ -61,5 +64,5 @@ class Subscription:
         permission_classes=[CanView], description="Replays what came after the cursor, then continues live."
     )
     async def events(self, info: Info, after: str | None = None) -> AsyncGenerator[Event, None]:
-        async for event in events.all_events(info.context.hub, after):
-            yield shape_event(event)
+        async for entry in subscriptions.all_events(info.context.hub, after):
+            yield shape_event(entry)

@@ -1,4 +1,5 @@
-"""API tokens over GraphQL, for ADMIN only: list, create (the secret is shown once), revoke."""
+"""The types of API tokens over GraphQL (ADMIN only): the token, its creation (the secret
+shown once), and the results of create and revoke."""
 
 from __future__ import annotations
 
@@ -7,11 +8,8 @@ from typing import Annotated
 
 import strawberry
 
-from appmanage.errors import Conflict, NotFound, ValidationFailed
-from appmanage.resolvers import tokens
-from appmanage.schema.context import Info
 from appmanage.schema.enums import Role
-from appmanage.schema.errors import ConflictError, NotFoundError, ValidationError, error_type
+from appmanage.schema.errors import ConflictError, NotFoundError, ValidationError
 from appmanage.storage import models
 
 
@@ -42,22 +40,3 @@ class TokenCreated:
 
 CreateTokenResult = Annotated[TokenCreated | ValidationError | ConflictError, strawberry.union("CreateTokenResult")]
 RevokeTokenResult = Annotated[ApiToken | NotFoundError, strawberry.union("RevokeTokenResult")]
-
-
-async def list_tokens(info: Info) -> list[ApiToken]:
-    return [ApiToken.from_row(t) for t in await tokens.list_tokens(info.context.services)]
-
-
-async def create_token(info: Info, name: str, role: Role) -> CreateTokenResult:
-    try:
-        token, secret = await tokens.create_token(info.context.services, name, role)
-    except (ValidationFailed, Conflict) as exc:
-        return error_type(exc)  # type: ignore[return-value]
-    return TokenCreated(token=ApiToken.from_row(token), secret=secret)
-
-
-async def revoke_token(info: Info, id: strawberry.ID) -> RevokeTokenResult:
-    try:
-        return ApiToken.from_row(await tokens.revoke_token(info.context.services, str(id)))
-    except NotFound as exc:
-        return NotFoundError(message=exc.message)

@@ -10,4 +10,8 @@ product rule.
 - `faults`: private Redis and Docker daemons to kill and restart.
 - `projects`: compose projects in Docker: what a run left behind, and how to remove it.
 - `browser`: headless Chromium over the DevTools protocol.
+- `databases`: a migrated SQLite file, a private PostgreSQL database (fixture `postgres`).
+- `websoft9`: the Websoft9 fixture catalog, its network fixture `w9_network`, container env.
+
+Fixtures defined here are registered for every test by tests/conftest.py.
 """

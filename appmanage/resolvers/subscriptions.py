@@ -1,4 +1,4 @@
-"""Streams behind the subscriptions: live events from the process's hub, replay from the
+"""The generators behind the subscriptions: live events from the process's hub, replay from the
 stream for `events(after:)`, and the containers' own logs followed through Docker.
 A job's batched log lines reach subscribers one event per line, in order (`unpack`)."""
 

@@ -1,9 +1,10 @@
-"""The watcher: follows Docker's events and announces each app status change.
+"""The watcher's loop: follows Docker's events and announces each app status change.
 
 After every (re)connection, and at the end of every window of the event stream, it
 recomputes all apps at once, so a change is never missed while the stream was down.
 While Docker is away, apps are announced UNKNOWN, and it keeps trying to reconnect.
-It also runs the job recovery passes (appmanage.jobs.recovery).
+It also runs the job recovery passes (appmanage.jobs.recovery) and, once at its start,
+resumes the apps that should run (appmanage.watcher.resume).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 
-from appmanage.jobs.recovery import resume_desired_state, start_recovery
+from appmanage.jobs.recovery import start_recovery
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.runtime.docker_events import project_events
 from appmanage.services import Services
 from appmanage.status_feed import announce
+from appmanage.watcher.resume import resume_desired_state
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,63 @@
+"""The install plan: everything installApp checks, with nothing written. previewInstall
+answers with it; submission writes it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from appmanage.apps.preview import RenderedProject, render_project
+from appmanage.apps.reinstall import settings_over_kept_data
+from appmanage.apps.validation import (
+    check_name,
+    check_name_free,
+    check_ports_free,
+    check_refusals,
+    check_requirements,
+    checked_ports,
+    host_ports_in_use,
+)
+from appmanage.catalog.model import CatalogApp
+from appmanage.catalog.params import resolve_settings
+from appmanage.errors import Conflict, NotFound
+from appmanage.services import Services
+
+
+@dataclass(frozen=True)
+class InstallPlan:
+    """An install that passed every check, with its rendered project."""
+
+    catalog_app: CatalogApp
+    name: str
+    version: str
+    settings: dict[str, str]
+    ports: list[int]
+    busy: set[int]
+    project: RenderedProject
+
+
+def validate_install(
+    services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
+) -> InstallPlan:
+    check_name(name)
+    catalog_app = services.catalog.get(catalog_name)
+    if catalog_app is None:
+        raise NotFound(f"the catalog has no app {catalog_name}")
+    version = version or catalog_app.default_version
+    if version not in catalog_app.versions:
+        raise NotFound(f"{catalog_name} has no version {version} (versions: {', '.join(catalog_app.versions)})")
+    with services.db.read() as session:
+        check_name_free(session, name)
+    given = settings_over_kept_data(services, catalog_app, name, given)
+    settings = resolve_settings(catalog_app, given, host=services.settings.public_host)
+    ports = checked_ports(catalog_app, settings)
+    check_requirements(services, catalog_app)
+    busy = host_ports_in_use(services)
+    if services.containers.by_project(name):
+        raise Conflict(f"Docker already runs a compose project named {name}")
+    with services.db.read() as session:
+        check_name_free(session, name)
+        check_ports_free(session, ports, busy, except_app=None)
+    project = render_project(services, catalog_app, name, version, settings)
+    check_refusals(services, project)
+    return InstallPlan(catalog_app, name, version, settings, ports, busy, project)

@@ -1,0 +1,1 @@
+"""Prometheus metrics (`/metrics`) and the orchestrators' probes (`/livez`, `/readyz`)."""
