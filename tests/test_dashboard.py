@@ -31,16 +31,15 @@ SCREENSHOTS = os.environ.get("APPMANAGE_SCREENSHOTS")
 pytestmark = pytest.mark.docker
 in_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (scripts/ensure-browser.sh)")
 
-# Finds the element whose accessible name (aria-label or text) is `name` among `selector`
-# inside `scope`, and tags it so a CSS selector reaches it for a real mouse click.
-TAG = """((scope, selector, name) => {
+# Clicks the element whose accessible name (aria-label or text) is `name` among `selector`
+# inside `scope`; in the page itself, so rows that live events move cannot dodge the click.
+CLICK = """((scope, selector, name) => {
   const root = scope ? document.querySelector(scope) : document;
   if (!root) return null;
   const named = (e) => (e.getAttribute('aria-label') || e.textContent).trim() === name;
   const found = [...root.querySelectorAll(selector)].find(named);
-  if (!found) return null;
-  document.querySelectorAll('[data-test-target]').forEach((e) => e.removeAttribute('data-test-target'));
-  found.setAttribute('data-test-target', '');
+  if (!found || found.disabled) return null;
+  found.click();
   return true;
 })"""
 
@@ -50,7 +49,9 @@ async def page() -> AsyncIterator[Page]:
     assert CHROMIUM is not None
     assert dashboard.assets_ready(), "the dashboard is not built: run `make assets`"
     async with chromium_page(CHROMIUM) as opened:
-        await opened.send("Emulation.setDeviceMetricsOverride", width=1280, height=860, deviceScaleFactor=1, mobile=False)
+        await opened.send(
+            "Emulation.setDeviceMetricsOverride", width=1280, height=860, deviceScaleFactor=1, mobile=False
+        )
         yield opened
 
 
@@ -60,14 +61,15 @@ def admin(server: Server) -> GraphQLClient:
 
 
 async def click(page: Page, name: str, within: str | None = None, selector: str = "button, a") -> None:
-    await page.wait_for(f"{TAG}({json.dumps(within)}, {json.dumps(selector)}, {json.dumps(name)})")
-    await page.click("[data-test-target]")
+    await page.wait_for(f"{CLICK}({json.dumps(within)}, {json.dumps(selector)}, {json.dumps(name)})")
 
 
 async def type_into(page: Page, selector: str, text: str) -> None:
     """Focuses the field, empties it and types `text` as a person would."""
     await page.wait_for(f"!!document.querySelector({json.dumps(selector)})")
-    await page.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); e.focus(); e.select(); }})()")
+    await page.evaluate(
+        f"(() => {{ const e = document.querySelector({json.dumps(selector)}); e.focus(); e.select(); }})()"
+    )
     await page.send("Input.insertText", text=text)
 
 
@@ -94,9 +96,12 @@ async def screenshot(page: Page, name: str) -> None:
     if not SCREENSHOTS:
         return
     shot = await page.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
-    folder = Path(SCREENSHOTS)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+    await asyncio.to_thread(save_png, Path(SCREENSHOTS) / f"{name}.png", shot["data"])
+
+
+def save_png(path: Path, data: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(base64.b64decode(data))
 
 
 async def first_load_ms(page: Page) -> float:
@@ -155,7 +160,9 @@ async def test_install_through_the_form_goes_running_live_and_stop_in_the_table_
     await click(page, "Confirm install", within=".preview")
     await page.wait_for("document.querySelector('.job h2')?.textContent.includes('INSTALL')")
     await page.wait_for("document.querySelector('.app-status .status')?.textContent === 'RUNNING'", 120)
-    assert "SUCCEEDED" in await page.wait_for("document.querySelector('.job-state')?.textContent === 'SUCCEEDED' && 'SUCCEEDED'", 30)
+    assert "SUCCEEDED" in await page.wait_for(
+        "document.querySelector('.job-state')?.textContent === 'SUCCEEDED' && 'SUCCEEDED'", 30
+    )
 
     await click(page, "Apps", within="nav")
     assert await page.wait_for(row_status(name)) == "RUNNING"
@@ -190,6 +197,8 @@ async def test_a_failed_install_shows_dockers_error_as_the_api_words_it(
     await page.wait_for("document.querySelector('.job-state')?.textContent === 'FAILED'", 120)
     shown = await page.wait_for("document.querySelector('.job-error')?.textContent")
     await screenshot(page, "install-failed")
+    log = await page.evaluate("document.querySelector('pre[aria-label=\"Job log\"]').textContent")
+    assert log.count("» docker compose up") == 1, f"the log read and the live lines overlap:\n{log}"
     job = (await asyncio.to_thread(admin.execute, "{ apps { name activeJob { id } jobs(first: 1) { error } } }"))[
         "apps"
     ]

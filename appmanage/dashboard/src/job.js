@@ -13,20 +13,30 @@ function useLiveJob(id) {
   const [error, setError] = useState(null);
 
   useEffect(() => {
-    let early = []; // lines that came while the log was being read; null once it was
+    // The log is read once and followed live; the two overlap by a few lines (a line may be
+    // stored before or after it is published), so a live line the read already had is dropped.
+    let early = []; // live lines that came before the read answered; null once it did
+    const unseen = new Map(); // the read's last lines, by text, not yet met live
+    const arrived = (line) => {
+      const count = unseen.get(line) ?? 0;
+      if (count) unseen.set(line, count - 1);
+      else setLog((lines) => [...lines, line]);
+    };
     const unsubscribe = subscribe(JOB_UPDATES, { id }, ({ jobUpdated }) => {
       setJob(jobUpdated.job);
       if (jobUpdated.line == null) return;
       if (early) early.push(jobUpdated.line);
-      else setLog((lines) => [...lines, jobUpdated.line]);
+      else arrived(jobUpdated.line);
     }, setError);
     request(JOB_LOG, { id })
       .then(({ job: read }) => {
         if (!read) throw new Error(`no job has the id ${id}`);
-        const known = new Set(read.log.slice(-early.length - 50));
-        setLog([...read.log, ...early.filter((line) => !known.has(line))]);
+        for (const line of read.log.slice(-200)) unseen.set(line, (unseen.get(line) ?? 0) + 1);
+        setLog(read.log);
         setJob((live) => live ?? read);
+        const pending = early;
         early = null;
+        pending.forEach(arrived);
       })
       .catch((failure) => setError(failure.message));
     return unsubscribe;
