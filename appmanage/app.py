@@ -23,6 +23,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
+from appmanage.app_states import AppStates
 from appmanage.auth import bearer, tokens
 from appmanage.auth.guard import ApiGuard
 from appmanage.auth.websocket import TokenCheckedHandler
@@ -35,6 +36,7 @@ from appmanage.graphiql import assets_mount, graphiql_page
 from appmanage.http_errors import Unauthenticated, unauthenticated, unexpected_error
 from appmanage.metrics.routes import monitoring_routes
 from appmanage.runtime.container_cache import ContainerCache
+from appmanage.schema.apps import App
 from appmanage.schema.context import Context
 from appmanage.schema.schema import build_schema
 from appmanage.services import Services
@@ -57,7 +59,7 @@ class AppManageGraphQL(GraphQL[Context, None]):
 
     graphql_transport_ws_handler_class = TokenCheckedHandler
 
-    def __init__(self, services: Services, hub: EventHub, guard: ApiGuard) -> None:
+    def __init__(self, services: Services, hub: EventHub, guard: ApiGuard, app_states: AppStates[App]) -> None:
         settings = services.settings
         super().__init__(
             build_schema(settings),
@@ -69,6 +71,7 @@ class AppManageGraphQL(GraphQL[Context, None]):
         self.services = services
         self.hub = hub
         self.guard = guard
+        self.app_states = app_states
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -77,7 +80,9 @@ class AppManageGraphQL(GraphQL[Context, None]):
             await unauthenticated()(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        context = Context(services=self.services, hub=self.hub, request=request, response=response)
+        context = Context(
+            services=self.services, hub=self.hub, request=request, response=response, app_states=self.app_states
+        )
         if isinstance(request, Request) and not self.should_render_graphql_ide(self.request_adapter_class(request)):
             context.role = await self.role_of(request.headers.get("authorization"))
             if context.role is None:
@@ -116,7 +121,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     services = Services(settings, containers=containers)
     hub = EventHub(services.settings.redis_url, services.settings.namespace)
     guard = ApiGuard(services.settings, services.db)
-    graphql = AppManageGraphQL(services, hub, guard)
+    app_states = AppStates(services, App.shaper(services), live=lambda: hub.connected)
+    hub.add_listener(app_states.on_event)
+    graphql = AppManageGraphQL(services, hub, guard, app_states)
 
     async def liveness(_: Request) -> JSONResponse:
         return JSONResponse({"ok": True})

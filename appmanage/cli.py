@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,8 +22,10 @@ SERVICES = frozenset({"run", "serve", "worker", "watch", "agent"})  # commands t
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appmanage", description="Run self-hosted apps on a Docker host.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="API, workers and the event watcher in the foreground until Ctrl-C")
+    commands.add_parser("run", help="the API and the agent (workers, event watcher) in the foreground until Ctrl-C")
     commands.add_parser("serve", help="the GraphQL API")
+    agent = commands.add_parser("agent", help="the workers and the event watcher of one Docker host")
+    agent.add_argument("--host", default="local", help="the Docker host it serves (default and only one: local)")
     worker = commands.add_parser("worker", help="one RQ worker running AppManage's jobs")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     commands.add_parser("watch", help="follow Docker's events and announce app status changes")
@@ -46,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers: dict[str, Callable[[Settings], int]] = {
         "run": run_all,
         "serve": serve,
+        "agent": lambda s: agent_command(s, args.host),
         "worker": lambda s: run_worker(s, burst=args.burst),
         "watch": watch,
         "migrate": migrate,
@@ -75,26 +79,24 @@ def serve(settings: Settings) -> int:
 
 
 def run_worker(settings: Settings, burst: bool = False) -> int:
-    from appmanage.jobs.worker import work
+    from appmanage.agent import run_worker as work
 
-    setup_logging(settings, "worker")
     return work(settings, burst=burst)
 
 
 def watch(settings: Settings) -> int:
-    from appmanage.services import Services
-    from appmanage.watcher.main import watch as follow_docker
+    from appmanage.agent import run_watcher
 
-    setup_logging(settings, "watch")
-    services = Services(settings)
-    services.db.migrate()
-    try:
-        follow_docker(services)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        services.close()
-    return 0
+    return run_watcher(settings)
+
+
+def agent_command(settings: Settings, host: str) -> int:
+    from appmanage.agent import HOSTS, run_agent
+
+    if host not in HOSTS:
+        print(f"appmanage agent: unknown Docker host {host!r} (known: {', '.join(HOSTS)})", file=sys.stderr)
+        return 2
+    return run_agent(settings, host)
 
 
 def migrate(settings: Settings) -> int:
@@ -118,15 +120,15 @@ def export_schema(output: Path | None) -> int:
 
 
 def run_all(settings: Settings) -> int:
-    """The API, workers and the watcher as supervised children; Ctrl-C stops them all."""
-    from appmanage.supervisor import Child, Supervisor
-
+    """The API and the agent as supervised children; Ctrl-C stops them all. Once the
+    database is migrated this process becomes the supervisor (exec), which imports
+    nothing heavy: what this one imported to check and migrate is gone with it."""
     setup_logging(settings, "run")
     migrate(settings)
-    command = [sys.executable, "-m", "appmanage"]
-    children = [Child(f"worker {n + 1}", [*command, "worker"]) for n in range(max(1, settings.workers))]
-    children += [Child("watcher", [*command, "watch"]), Child("api", [*command, "serve"])]
-    return Supervisor(children).run()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "appmanage.supervisor"])
 
 
 if __name__ == "__main__":

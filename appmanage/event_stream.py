@@ -158,6 +158,22 @@ class EventHub:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.last_cursor: str | None = None
+        self.connected = False  # the last read of the stream succeeded
+        self._listeners: list[Callable[[Event | None], None]] = []
+
+    def add_listener(self, listener: Callable[[Event | None], None]) -> None:
+        """`listener` gets every event in the event loop, and None whenever events may
+        have been missed (the stream read anew after a failure, or a new stream)."""
+        self._listeners.append(listener)
+
+    def _connected(self) -> None:
+        if not self.connected:
+            self.connected = True
+            self._tell_listeners(None)
+
+    def _tell_listeners(self, event: Event | None) -> None:
+        for listener in self._listeners:
+            listener(event)
 
     @property
     def subscriber_count(self) -> int:
@@ -184,19 +200,24 @@ class EventHub:
             try:
                 if last == "$":
                     last = await self._newest_id()
+                    self._connected()  # nothing after `last` can be missed from here on
                 replies: Any = await self._reader.xread({self.stream: last}, block=BLOCK_MS, count=500)
             except (RedisError, OSError) as exc:
+                self.connected = False
                 if self._closing:  # redis-py may turn our cancellation into a connection error
                     return
                 log.warning("event stream unreachable, retrying: %s", exc)
                 await asyncio.sleep(1)
                 continue
+            self._connected()
             for _stream, entries in replies or ():
                 for cursor, fields in entries:
                     event = Event.decode(cursor, fields)
                     last = self.last_cursor = event.cursor
                     if event.kind == STREAM_START:
+                        self._tell_listeners(None)
                         continue
+                    self._tell_listeners(event)
                     for subscriber in list(self._subscribers):
                         subscriber.offer(event)
 

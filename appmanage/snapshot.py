@@ -7,7 +7,7 @@ its app's snapshot once: the state right after its job is accepted follows from 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from appmanage.runtime.containers import ContainerInfo, DockerUnavailable
@@ -32,17 +32,22 @@ def summary(job: Job | None) -> JobSummary | None:
 
 
 def take_snapshot(
-    services: Services, names: Collection[str] | None = None, need_containers: bool = True
+    services: Services,
+    names: Collection[str] | None = None,
+    need_containers: bool = True,
+    known: Mapping[str, Sequence[ContainerInfo]] | None = None,
 ) -> list[AppSnapshot]:
     """Without `need_containers`, Docker is not asked when every app has a job in flight:
-    their status is the job's."""
+    their status is the job's. With `known` containers (the watcher's, from Docker's
+    events), Docker is not asked at all."""
     with services.db.read() as session:
         apps = queries.list_apps(session, names)
         app_names = [a.name for a in apps]
         active = queries.unfinished_jobs(session, app_names if names is not None else None)
         last = queries.last_finished_jobs(session, [a.name for a in apps if not a.installed])
-    docker_ok, projects = True, {}
-    if apps and (need_containers or not set(app_names) <= set(active)):
+    docker_ok = True
+    projects: Mapping[str, Sequence[ContainerInfo]] = known or {}
+    if apps and known is None and (need_containers or not set(app_names) <= set(active)):
         try:
             only = app_names[0] if names is not None and len(app_names) == 1 else None
             projects = services.containers.by_project(only)

@@ -7,8 +7,9 @@ watcher and every worker can announce without announcing one change twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
+from appmanage.runtime.containers import ContainerInfo
 from appmanage.services import Services
 from appmanage.snapshot import AppSnapshot, take_snapshot
 
@@ -19,12 +20,17 @@ def status_key(namespace: str) -> str:
     return f"{namespace}:status"
 
 
-def announce(services: Services, names: Collection[str] | None = None) -> int:
+def announce(
+    services: Services,
+    names: Collection[str] | None = None,
+    known: Mapping[str, Sequence[ContainerInfo]] | None = None,
+) -> int:
     """Recompute the status of these apps (None: all) and publish each change; returns how
-    many changes were published. Apps that are gone are announced as removed."""
+    many changes were published. Apps that are gone are announced as removed. `known`
+    container states (the watcher's) spare the Docker listing."""
     tracked = status_key(services.settings.namespace)
     try:
-        snapshots = take_snapshot(services, names, need_containers=False)
+        snapshots = take_snapshot(services, names, need_containers=False, known=known)
         gone = set(names) if names is not None else services.stream.known(tracked)
     except Exception as exc:
         log.warning("statuses not announced: %s", exc)

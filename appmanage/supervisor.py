@@ -3,7 +3,12 @@ an exponential backoff (BACKOFF_BASE doubling up to BACKOFF_CAP seconds, back to
 once a child has run STABLE_AFTER seconds), logs each restart with the exit code, and
 takes its children with it: SIGTERM or Ctrl-C stops them (SIGKILL after STOP_GRACE
 seconds), and if the supervisor itself is killed the kernel kills them
-(PR_SET_PDEATHSIG)."""
+(PR_SET_PDEATHSIG). A child is a command, or a function run in a forked child
+(`forking.py`; the agent starts its workers and watcher so).
+
+`python -m appmanage.supervisor` is what `appmanage run` becomes (exec) once it has
+checked the settings and migrated the database: the API and the agent as children, in
+a process that imports nothing heavy (no Strawberry, SQLAlchemy, Docker or RQ)."""
 
 from __future__ import annotations
 
@@ -13,9 +18,13 @@ import logging
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from appmanage.forking import fork_child
 
 log = logging.getLogger("appmanage.run")
 
@@ -35,11 +44,22 @@ class Backoff:
         return min(self.cap, self.base * 2.0 ** max(0, failures - 1))
 
 
+class Process(Protocol):
+    pid: int
+
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def send_signal(self, sig: int) -> None: ...
+    def kill(self) -> None: ...
+
+
 @dataclass
 class Child:
     name: str
     argv: Sequence[str]
-    process: subprocess.Popen[bytes] | None = None
+    target: Callable[[], int] | None = None
+    """When set, the child is this function in a forked process, and `argv` is unused."""
+    process: Process | None = None
     started_at: float = 0.0
     failures: int = 0
     start_at: float = 0.0  # when to start it (again); monotonic seconds
@@ -74,7 +94,10 @@ class Supervisor:
                 self._exited(child, code, now)
 
     def _start(self, child: Child, now: float) -> None:
-        child.process = subprocess.Popen(list(child.argv), preexec_fn=_die_with_parent(os.getpid()))
+        if child.target is not None:
+            child.process = fork_child(child.name, child.target)
+        else:
+            child.process = subprocess.Popen(list(child.argv), preexec_fn=_die_with_parent(os.getpid()))
         child.started_at = now
 
     def _exited(self, child: Child, code: int, now: float) -> None:
@@ -129,3 +152,18 @@ def _die_with_parent(parent: int) -> Callable[[], None]:
             os._exit(1)
 
     return arrange
+
+
+def main() -> int:
+    """`appmanage run` after its checks: the API and this host's agent, supervised."""
+    from appmanage.config import Settings
+    from appmanage.logs import setup_logging
+
+    settings = Settings.from_env()
+    setup_logging(settings, "run")
+    command = [sys.executable, "-m", "appmanage"]
+    return Supervisor([Child("agent", [*command, "agent"]), Child("api", [*command, "serve"])]).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,8 +9,12 @@ What is measured
                          (`APIClient.containers(all=True, filters=label)`), alone;
     * snapshot        -- `appmanage.snapshot.take_snapshot`: three database reads, the
                          listing, and the status function for every app;
+    * cold query      -- the whole query with the API's AppStates emptied before each run
+                         (what the first query after a reconnection of the stream costs);
     * graphql query   -- the whole query executed in-process against the real Strawberry
-                         schema (`schema.execute` with a Context over real Services);
+                         schema (`schema.execute` with a Context as the API process makes
+                         it: real Services, the container cache, a started event hub and
+                         the AppStates it keeps current);
     * floor           -- the same selection on a tiny schema built here of plain Strawberry
                          types over N ready objects: no AppManage code, no Docker, no
                          database. What Strawberry alone costs for that answer.
@@ -43,25 +47,27 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
-from unittest.mock import patch
+from typing import Any, TypeVar
 
 import docker
 import strawberry
 from redis import Redis
 
+from appmanage.app_states import AppStates
 from appmanage.config import SHIPPED_CATALOG, Settings
 from appmanage.enums import Role
 from appmanage.event_stream import EventHub
 from appmanage.runtime.container_cache import ContainerCache
 from appmanage.runtime.containers import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
+from appmanage.schema.apps import App as AppType
 from appmanage.schema.context import Context
 from appmanage.schema.schema import schema
 from appmanage.services import Services
@@ -70,6 +76,7 @@ from appmanage.storage import queries
 from appmanage.storage.models import App, utcnow
 from bench.common import interrupts_as_exceptions, load_line
 
+T = TypeVar("T")
 IMAGE = "appmanage-local/busybox:1"
 QUERY = "{ apps { name status services { state } } }"
 TARGET_MS = 50.0
@@ -80,7 +87,7 @@ STAGES = (
     ("docker listing", "GET /containers/json through docker.APIClient, decoded"),
     ("db reads", "the three reads take_snapshot makes (apps, unfinished jobs, last jobs)"),
     ("snapshot", "take_snapshot: db reads + listing + status of every app"),
-    ("graphql layer", "the query with take_snapshot answered from a precomputed result"),
+    ("cold query", "the whole query, AppStates emptied before each run"),
     ("graphql query", "the whole query, in-process, against the real schema"),
     ("floor", "the same selection on plain Strawberry types over N ready objects"),
 )
@@ -171,10 +178,9 @@ class Fixture:
             self.api.remove_container(container_id, force=True, v=True)
 
 
-def measure(fixture: Fixture, context: Context, runs: int) -> Figures:
+def measure(fixture: Fixture, context: Context, loop: asyncio.AbstractEventLoop, runs: int) -> Figures:
     services = fixture.services
     reader_api = services.containers.api
-    loop = asyncio.new_event_loop()
 
     def listing() -> None:
         reader_api.containers(all=True, filters={"label": PROJECT_LABEL})
@@ -189,35 +195,32 @@ def measure(fixture: Fixture, context: Context, runs: int) -> Figures:
         take_snapshot(services)
 
     def query() -> None:
-        result = loop.run_until_complete(schema.execute(QUERY, context_value=context))
+        result = run(loop, schema.execute(QUERY, context_value=context))
         if result.errors:
             raise RuntimeError(result.errors)
         if len(result.data["apps"]) < fixture.apps:  # type: ignore[index]
             raise RuntimeError("the query returned fewer apps than were created")
 
-    def graphql_layer() -> None:
-        with patch("appmanage.resolvers.apps.take_snapshot", lambda _services: precomputed):
-            query()
+    def cold_query() -> None:
+        assert context.app_states is not None
+        context.app_states.invalidate()
+        query()
 
     def floor() -> None:
-        result = loop.run_until_complete(plain.execute(QUERY))
+        result = run(loop, plain.execute(QUERY))
         if result.errors:
             raise RuntimeError(result.errors)
 
-    precomputed = take_snapshot(services)
     plain = floor_schema(fixture.apps)
     stages = dict(
         zip(
             (name for name, _ in STAGES),
-            (listing, db_reads, snapshot, graphql_layer, query, floor),
+            (listing, db_reads, snapshot, cold_query, query, floor),
             strict=True,
         )
     )
-    try:
-        host_containers = len(reader_api.containers(all=True, quiet=True, filters={"label": PROJECT_LABEL}))
-        return Figures(fixture.apps, host_containers, {name: timed(run, runs) for name, run in stages.items()})
-    finally:
-        loop.close()
+    host_containers = len(reader_api.containers(all=True, quiet=True, filters={"label": PROJECT_LABEL}))
+    return Figures(fixture.apps, host_containers, {name: timed(run, runs) for name, run in stages.items()})
 
 
 @strawberry.enum
@@ -254,35 +257,48 @@ def floor_schema(size: int) -> strawberry.Schema:
     return strawberry.Schema(query=Query)
 
 
+def run(loop: asyncio.AbstractEventLoop, work: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run_coroutine_threadsafe(work, loop).result()
+
+
+async def profiled(profiler: cProfile.Profile, work: Coroutine[Any, Any, T]) -> T:
+    """`work` profiled in the loop's thread (the store's refresh runs in another)."""
+    profiler.enable()
+    try:
+        return await work
+    finally:
+        profiler.disable()
+
+
+async def connect(hub: EventHub) -> None:
+    """The hub started and reading the stream, as in the API process."""
+    await hub.start()
+    for _ in range(100):
+        if hub.connected:
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the event hub did not connect to Redis")
+
+
 def summary_line(figures: Figures) -> str:
     query = statistics.median(figures.samples["graphql query"])
     floor = statistics.median(figures.samples["floor"])
-    return f"apps query p50 {query:.1f} ms at {figures.size} apps; floor {floor:.1f} ms; ratio {query / floor:.1f}"
+    return f"apps query p50 {query:.1f} ms at {figures.size} apps; floor {floor:.1f} ms; ratio {query / floor:.2f}"
 
 
-def profile_query(context: Context, top: int) -> str:
-    """cProfile sees one thread only, and the resolver runs take_snapshot in a worker
-    thread: so the snapshot is profiled here in the main thread, and the query with the
-    snapshot precomputed."""
+def profile_query(context: Context, loop: asyncio.AbstractEventLoop, top: int) -> str:
+    """cProfile sees one thread only, and the store refreshes in a worker thread: so
+    take_snapshot (what a cold store costs) is profiled here in the main thread, then the
+    query over the warm store."""
     services = context.services
-    precomputed = take_snapshot(services)
-    loop = asyncio.new_event_loop()
     out = io.StringIO()
-    try:
-        for title, action in (
-            ("take_snapshot", lambda: take_snapshot(services)),
-            ("graphql layer", lambda: loop.run_until_complete(schema.execute(QUERY, context_value=context))),
-        ):
-            profiler = cProfile.Profile()
-            with patch("appmanage.resolvers.apps.take_snapshot", lambda _services: precomputed):
-                profiler.enable()
-                for _ in range(5):
-                    action()
-                profiler.disable()
-            out.write(f"\n===== {title}: 5 calls, sorted by own time =====\n")
-            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
-    finally:
-        loop.close()
+    snapshot_profile, query_profile = cProfile.Profile(), cProfile.Profile()
+    for _ in range(5):
+        snapshot_profile.runcall(take_snapshot, services)
+        run(loop, profiled(query_profile, schema.execute(QUERY, context_value=context)))
+    for title, profiler in (("take_snapshot", snapshot_profile), ("graphql query", query_profile)):
+        out.write(f"\n===== {title}: 5 calls, sorted by own time =====\n")
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
     return out.getvalue()
 
 
@@ -335,22 +351,31 @@ def main() -> int:
     cache.start()
     fixture = Fixture(client.api, services, prefix)
     figures: list[Figures] = []
+    loop = asyncio.new_event_loop()  # runs in its own thread, as the API's loop never stops
+    threading.Thread(target=loop.run_forever, name="bench-loop", daemon=True).start()
+    hub: EventHub | None = None
     with interrupts_as_exceptions():
         try:
             services.db.migrate()
-            hub = EventHub(settings.redis_url, settings.namespace)  # never started: queries only
-            context = Context(services=services, hub=hub, role=Role.VIEWER)
+            hub = EventHub(settings.redis_url, settings.namespace)
+            app_states = AppStates(services, AppType.shaper(services), live=lambda: hub.connected)
+            hub.add_listener(app_states.on_event)
+            run(loop, connect(hub))
+            context = Context(services=services, hub=hub, role=Role.VIEWER, app_states=app_states)
             for size in sizes:
                 start = time.perf_counter()
                 fixture.grow_to(size)
                 print(f"N={size}: containers and rows ready in {time.perf_counter() - start:.1f} s", flush=True)
-                figures.append(measure(fixture, context, args.runs))
+                figures.append(measure(fixture, context, loop, args.runs))
             report(figures, args.runs)
             if args.profile:
                 print(f"\ncProfile at N={sizes[-1]}:")
-                print(profile_query(context, args.top))
+                print(profile_query(context, loop, args.top))
             print(summary_line(figures[-1]))
         finally:
+            if hub is not None:
+                run(loop, hub.close())
+            loop.call_soon_threadsafe(loop.stop)
             removed = fixture.remove()
             services.close()
             client.close()

@@ -39,7 +39,10 @@ What is measured
 
 How to run
     .venv/bin/python -m bench.fanout [--subscribers 1000] [--per-connection 1]
-        [--trigger docker-stop|stop-app]
+        [--trigger docker-stop|stop-app] [--profile FILE]
+
+--profile FILE: py-spy (`pip install py-spy` into the venv) samples the API process from
+the trigger to the last receipt and writes collapsed stacks to FILE.
 
 It raises its soft RLIMIT_NOFILE to the hard limit (the API process inherits it).
 Everything it creates (processes, the compose project bench<hex>-fan, its network, Redis
@@ -54,6 +57,8 @@ import json
 import math
 import os
 import resource
+import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -206,6 +211,21 @@ def health_subscribers(api: GraphQLClient) -> int:
     return count
 
 
+def start_profiler(pid: int, output: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the API process (raw collapsed stacks) until `stop_profiler`."""
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy), "record", "--pid", str(pid), "--rate", "1000", "--format", "raw", "--output", output, *os.environ.get("FANOUT_PY_SPY", "").split()]
+    profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # py-spy attaches
+    return profiler
+
+
+def stop_profiler(profiler: subprocess.Popen[bytes], output: str) -> None:
+    profiler.send_signal(signal.SIGINT)
+    profiler.wait(timeout=30)
+    print(f"  py-spy profile of the API process from trigger to last receipt: {output}")
+
+
 def print_latency(label: str, values: list[float]) -> None:
     ms = [v * 1000 for v in values]
     print(
@@ -250,6 +270,7 @@ async def measure(args: argparse.Namespace, stack: Stack, api: GraphQLClient, na
 
         readers = [asyncio.create_task(first_events(c)) for c in connections]
         await asyncio.sleep(0.2)
+        profiler = start_profiler(pid, args.profile) if args.profile else None
         api_cpu, client_cpu, load = cpu_seconds(pid), time.process_time(), os.getloadavg()[0]
         triggered = time.time()
         if args.trigger == "docker-stop":
@@ -260,6 +281,8 @@ async def measure(args: argparse.Namespace, stack: Stack, api: GraphQLClient, na
                 raise RuntimeError(f"stopApp refused: {result}")
         _, late = await asyncio.wait(readers, timeout=RECEIVE_TIMEOUT)
         api_cpu, client_cpu = cpu_seconds(pid) - api_cpu, time.process_time() - client_cpu
+        if profiler is not None:
+            stop_profiler(profiler, args.profile)
         for task in late:
             task.cancel()
         sampling.set()
@@ -357,6 +380,7 @@ def main() -> int:
         default=1,
         help="subscriptions per websocket (1; at most 99: the barrier operation takes one of the 100 slots)",
     )
+    parser.add_argument("--profile", metavar="FILE", help="py-spy (in the venv) records the API process while it delivers")
     parser.add_argument("--trigger", choices=("docker-stop", "stop-app"), default="docker-stop")
     args = parser.parse_args()
     raise_file_limit(args.subscribers * 2 + 256)

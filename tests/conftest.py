@@ -20,12 +20,24 @@ from starlette.testclient import TestClient
 from appmanage.config import SHIPPED_CATALOG, Settings
 from tests.support.databases import postgres
 from tests.support.graphql import ADMIN_TOKEN, GraphQLClient
+from tests.support.playwright import page, traffic
 from tests.support.processes import Server, settings_env, start_server, stop_server
 from tests.support.projects import delete_keys, remove_project, remove_projects
 from tests.support.run import FIXTURES, RUN_ID
 from tests.support.websoft9 import w9_network
 
-__all__ = ["FIXTURES", "RUN_ID", "Server", "postgres", "settings_env", "start_server", "stop_server", "w9_network"]
+__all__ = [
+    "FIXTURES",
+    "RUN_ID",
+    "Server",
+    "page",
+    "postgres",
+    "settings_env",
+    "start_server",
+    "stop_server",
+    "traffic",
+    "w9_network",
+]
 
 REDIS_URL = os.environ.get("APPMANAGE_REDIS_URL", "redis://127.0.0.1:6379/0")
 DOCKER_FIXTURES = {"workers", "watcher", "server", "client", "api", "app_name", "w9_network"}

@@ -1,58 +1,36 @@
-"""The dashboard at `/` in headless Chromium, against the real API, workers and watcher: an
-install through the generated form goes RUNNING live, Stop in the table brings EXITED live,
-a failed install shows Docker's error as the API words it, and a VIEWER token sees no
-action buttons. Screenshots go to $APPMANAGE_SCREENSHOTS (docs/screenshots for the README)
-when it is set; the first load time is printed (run with -s to see it)."""
+"""The dashboard at `/` in Debian's Chromium driven by Playwright, against the real API,
+workers and watcher: an install through the generated form goes RUNNING live, Stop in the
+table brings EXITED live, a failed install shows Docker's error as the API words it, and a
+VIEWER token sees no action buttons. Elements are found by their accessible names. No request
+leaves AppManage and no JavaScript error is thrown. Screenshots go to $APPMANAGE_SCREENSHOTS
+(docs/screenshots for the README) when it is set; the first load time is printed (run with
+-s to see it)."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import json
 import os
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import Locator, Page, expect
 
 from appmanage.dashboard import page as dashboard
 from appmanage.enums import Role
-from tests.support.browser import Page, chromium_page, find_chromium
 from tests.support.graphql import ADMIN_TOKEN, GraphQLClient
+from tests.support.playwright import Traffic, in_chromium
 from tests.support.ports import free_port
 from tests.support.processes import Server
 from tests.support.tokens import create_token
 
-CHROMIUM = find_chromium()
 SCREENSHOTS = os.environ.get("APPMANAGE_SCREENSHOTS")
+JOB_MS = 120_000  # an install pulls and starts containers on a shared machine
+CHANGE_MS = 60_000  # a stop or start
 
 pytestmark = pytest.mark.docker
-in_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (scripts/ensure-browser.sh)")
-
-# Clicks the element whose accessible name (aria-label or text) is `name` among `selector`
-# inside `scope`; in the page itself, so rows that live events move cannot dodge the click.
-CLICK = """((scope, selector, name) => {
-  const root = scope ? document.querySelector(scope) : document;
-  if (!root) return null;
-  const named = (e) => (e.getAttribute('aria-label') || e.textContent).trim() === name;
-  const found = [...root.querySelectorAll(selector)].find(named);
-  if (!found || found.disabled) return null;
-  found.click();
-  return true;
-})"""
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    assert CHROMIUM is not None
-    assert dashboard.assets_ready(), "the dashboard is not built: run `make assets`"
-    async with chromium_page(CHROMIUM) as opened:
-        await opened.send(
-            "Emulation.setDeviceMetricsOverride", width=1280, height=860, deviceScaleFactor=1, mobile=False
-        )
-        yield opened
 
 
 @pytest.fixture
@@ -60,65 +38,49 @@ def admin(server: Server) -> GraphQLClient:
     return GraphQLClient.over_http(server.base)
 
 
-async def click(page: Page, name: str, within: str | None = None, selector: str = "button, a") -> None:
-    await page.wait_for(f"{CLICK}({json.dumps(within)}, {json.dumps(selector)}, {json.dumps(name)})")
+def sign_in(page: Page, base: str, token: str) -> None:
+    assert dashboard.assets_ready(), "the dashboard is not built: run `make assets`"
+    page.goto(f"{base}/")
+    page.get_by_label("Token").fill(token)
+    page.get_by_label("Token").press("Enter")
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
 
 
-async def type_into(page: Page, selector: str, text: str) -> None:
-    """Focuses the field, empties it and types `text` as a person would."""
-    await page.wait_for(f"!!document.querySelector({json.dumps(selector)})")
-    await page.evaluate(
-        f"(() => {{ const e = document.querySelector({json.dumps(selector)}); e.focus(); e.select(); }})()"
-    )
-    await page.send("Input.insertText", text=text)
+def nav(page: Page, name: str) -> Locator:
+    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
 
 
-async def press_enter(page: Page) -> None:
-    for kind in ("keyDown", "keyUp"):
-        await page.send(
-            "Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter", windowsVirtualKeyCode=13, text="\r"
-        )
+def app_row(page: Page, name: str) -> Locator:
+    """The apps table's row whose row header is the app's name."""
+    header = page.get_by_role("rowheader", name=name, exact=True)
+    return page.get_by_role("table").get_by_role("row").filter(has=header)
 
 
-async def sign_in(page: Page, base: str, token: str) -> None:
-    await page.goto(f"{base}/")
-    await type_into(page, "input#token", token)
-    await press_enter(page)
-    await page.wait_for("!!document.querySelector('nav[aria-label=Main]')")
+def status(scope: Locator) -> Locator:
+    """The status text (RUNNING, EXITED…) shown inside `scope`, without its reason."""
+    return scope.locator(".status")
 
 
-def row_status(name: str) -> str:
-    """JavaScript: the status text in the apps table's row of `name`, or null."""
-    return f"document.querySelector('tr[data-app={json.dumps(name)}] .status')?.textContent"
+def screenshot(page: Page, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=Path(SCREENSHOTS) / f"{name}.png")
 
 
-async def screenshot(page: Page, name: str) -> None:
-    if not SCREENSHOTS:
-        return
-    shot = await page.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
-    await asyncio.to_thread(save_png, Path(SCREENSHOTS) / f"{name}.png", shot["data"])
-
-
-def save_png(path: Path, data: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(base64.b64decode(data))
-
-
-async def first_load_ms(page: Page) -> float:
+def first_load_ms(page: Page) -> float:
     """A reload, timed from navigation to the apps table rendered with the API's rows."""
-    url = (await page.evaluate("location.href")).split("#")[0] + "#/apps"
-    await page.goto("about:blank")
-    await page.goto(url)
-    mark = "performance.getEntriesByName('appmanage:apps-rendered')[0]?.startTime"
-    elapsed: float = await page.wait_for(mark)
+    url = page.url.split("#")[0] + "#/apps"
+    page.goto("about:blank")
+    page.goto(url)
+    mark = page.wait_for_function("performance.getEntriesByName('appmanage:apps-rendered')[0]?.startTime")
+    elapsed: float = mark.json_value()
     return elapsed
 
 
-def assert_served_locally(page: Page, base: str) -> None:
+def assert_served_locally(traffic: Traffic, base: str) -> None:
     local = urlsplit(base).netloc
-    remote = [url for url in page.traffic.requests.values() if urlsplit(url).netloc != local]
+    remote = [url for url in traffic.requests if urlsplit(url).netloc != local]
     assert not remote, f"the dashboard asked other hosts: {remote}"
-    assert not page.traffic.errors, f"JavaScript errors: {page.traffic.errors}"
+    assert not traffic.errors, f"JavaScript errors: {traffic.errors}"
 
 
 def test_without_its_assets_the_page_says_how_to_build_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -140,90 +102,95 @@ def test_the_dashboard_is_at_the_root_and_graphiql_stays_at_graphql(server: Serv
 
 
 @in_chromium
-async def test_install_through_the_form_goes_running_live_and_stop_in_the_table_goes_exited(
-    server: Server, page: Page, admin: GraphQLClient, app_name: Callable[[str], str]
+def test_install_through_the_form_goes_running_live_and_stop_in_the_table_goes_exited(
+    server: Server, page: Page, traffic: Traffic, admin: GraphQLClient, app_name: Callable[[str], str]
 ) -> None:
     name = app_name("dash")
-    await sign_in(page, server.base, ADMIN_TOKEN)
-    print(f"\ndashboard first load: {await first_load_ms(page):.0f} ms to the apps table")
-    await page.evaluate("window.sameDocument = true")
+    sign_in(page, server.base, ADMIN_TOKEN)
+    print(f"\ndashboard first load: {first_load_ms(page):.0f} ms to the apps table")
+    page.evaluate("window.sameDocument = true")
 
-    await click(page, "Install", within="nav")
-    await type_into(page, "input[type=search]", "hello")
-    await click(page, "Install Hello", within=".catalog")
-    await type_into(page, "#app-name", name)
-    await type_into(page, "#setting-HTTP_PORT", str(free_port()))
-    await click(page, "Preview", within="form.install")
-    await page.wait_for("document.querySelector('.preview')?.textContent.includes('No host access warnings')")
-    await screenshot(page, "install-preview")
+    nav(page, "Install").click()
+    page.get_by_role("searchbox", name="Search the catalog").fill("hello")
+    page.get_by_role("link", name="Install Hello", exact=True).click()
+    page.get_by_label("Name *", exact=True).fill(name)
+    page.get_by_label("HTTP port on 127.0.0.1 *", exact=True).fill(str(free_port()))
+    page.get_by_role("button", name="Preview", exact=True).click()
+    preview = page.get_by_role("region", name="Preview")
+    expect(preview).to_contain_text("No host access warnings")
+    screenshot(page, "install-preview")
 
-    await click(page, "Confirm install", within=".preview")
-    await page.wait_for("document.querySelector('.job h2')?.textContent.includes('INSTALL')")
-    await page.wait_for("document.querySelector('.app-status .status')?.textContent === 'RUNNING'", 120)
-    assert "SUCCEEDED" in await page.wait_for(
-        "document.querySelector('.job-state')?.textContent === 'SUCCEEDED' && 'SUCCEEDED'", 30
-    )
+    preview.get_by_role("button", name="Confirm install").click()
+    job = page.get_by_role("region", name=f"Job INSTALL of {name}")
+    expect(job.get_by_role("heading", level=2)).to_contain_text("INSTALL")
+    expect(status(job.locator(".app-status"))).to_have_text("RUNNING", timeout=JOB_MS)
+    expect(job.locator(".job-state")).to_have_text("SUCCEEDED")
 
-    await click(page, "Apps", within="nav")
-    assert await page.wait_for(row_status(name)) == "RUNNING"
-    await screenshot(page, "apps")
-    await click(page, "Stop", within=f"tr[data-app='{name}']")
-    await page.wait_for(f"{row_status(name)} === 'STOPPING' || {row_status(name)} === 'EXITED'", 30)
-    await page.wait_for(f"{row_status(name)} === 'EXITED'", 60)
-    assert (await asyncio.to_thread(admin.app, name) or {})["status"] == "EXITED"
-    row = f"document.querySelector('tr[data-app={json.dumps(name)}]')"
-    assert "Start" in await page.wait_for(f"[...{row}.querySelectorAll('button')].map((b) => b.textContent).join(',')")
-    assert await page.evaluate("window.sameDocument"), "the page was reloaded: status must arrive live"
+    nav(page, "Apps").click()
+    row = app_row(page, name)
+    expect(status(row)).to_have_text("RUNNING")
+    screenshot(page, "apps")
+    row.get_by_role("button", name="Stop", exact=True).click()
+    expect(status(row)).to_have_text(re.compile(r"^(STOPPING|EXITED)$"))
+    expect(status(row)).to_have_text("EXITED", timeout=CHANGE_MS)
+    assert (admin.app(name) or {})["status"] == "EXITED"
+    expect(row.get_by_role("button", name="Start", exact=True)).to_be_enabled()
+    assert page.evaluate("window.sameDocument"), "the page was reloaded: status must arrive live"
 
-    await click(page, "Start", within=f"tr[data-app='{name}']")
-    await page.wait_for(f"{row_status(name)} === 'RUNNING'", 60)
-    await click(page, name, within="table.apps")
-    await page.wait_for("document.querySelector('pre[aria-label=\"Container logs\"]')?.textContent.includes('|')", 30)
-    assert await page.evaluate("!!document.querySelector('a[href^=\"http://127.0.0.1:\"]')"), "ports are links"
-    await screenshot(page, "app")
-    assert_served_locally(page, server.base)
+    row.get_by_role("button", name="Start", exact=True).click()
+    expect(status(row)).to_have_text("RUNNING", timeout=CHANGE_MS)
+    row.get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_label("Container logs")).to_contain_text("|")
+    expect(page.get_by_role("link", name=re.compile(r"^http://127\.0\.0\.1:\d+/$")).first).to_be_visible()
+    screenshot(page, "app")
+    assert_served_locally(traffic, server.base)
 
 
 @in_chromium
-async def test_a_failed_install_shows_dockers_error_as_the_api_words_it(
-    server: Server, page: Page, admin: GraphQLClient, app_name: Callable[[str], str]
+def test_a_failed_install_shows_dockers_error_as_the_api_words_it(
+    server: Server, page: Page, traffic: Traffic, admin: GraphQLClient, app_name: Callable[[str], str]
 ) -> None:
     name = app_name("dashbroken")
-    await sign_in(page, server.base, ADMIN_TOKEN)
-    await page.evaluate("location.hash = '#/install/broken'")
-    await type_into(page, "#app-name", name)
-    await click(page, "Preview", within="form.install")
-    await click(page, "Confirm install", within=".preview")
-    await page.wait_for("document.querySelector('.job-state')?.textContent === 'FAILED'", 120)
-    shown = await page.wait_for("document.querySelector('.job-error')?.textContent")
-    await screenshot(page, "install-failed")
-    log = await page.evaluate("document.querySelector('pre[aria-label=\"Job log\"]').textContent")
+    sign_in(page, server.base, ADMIN_TOKEN)
+    page.evaluate("location.hash = '#/install/broken'")
+    page.get_by_label("Name *", exact=True).fill(name)
+    page.get_by_role("button", name="Preview", exact=True).click()
+    page.get_by_role("region", name="Preview").get_by_role("button", name="Confirm install").click()
+    job = page.get_by_role("region", name=f"Job INSTALL of {name}")
+    expect(job.locator(".job-state")).to_have_text("FAILED", timeout=JOB_MS)
+    expect(job.locator(".job-error")).not_to_be_empty()
+    shown = job.locator(".job-error").text_content()
+    screenshot(page, "install-failed")
+    log = job.get_by_label("Job log").text_content() or ""
     assert log.count("» docker compose up") == 1, f"the log read and the live lines overlap:\n{log}"
-    job = (await asyncio.to_thread(admin.execute, "{ apps { name activeJob { id } jobs(first: 1) { error } } }"))[
-        "apps"
-    ]
-    error = next(app["jobs"][0]["error"] for app in job if app["name"] == name)
+    apps = admin.execute("{ apps { name activeJob { id } jobs(first: 1) { error } } }")["apps"]
+    error = next(app["jobs"][0]["error"] for app in apps if app["name"] == name)
     assert shown == error
     assert "Error response from daemon" in shown or "does-not-exist" in shown, shown
+    assert_served_locally(traffic, server.base)
 
 
 @in_chromium
-async def test_a_viewer_token_sees_no_action_buttons(
+def test_a_viewer_token_sees_no_action_buttons(
     server: Server, page: Page, admin: GraphQLClient, app_name: Callable[[str], str]
 ) -> None:
     name = app_name("dashview")
-    accepted = await asyncio.to_thread(admin.install, "hello", name, "1", HTTP_PORT=str(free_port()))
+    accepted = admin.install("hello", name, "1", HTTP_PORT=str(free_port()))
     assert accepted["__typename"] == "JobAccepted", accepted
-    await asyncio.to_thread(admin.wait_status, name, "RUNNING", timeout=120)
-    viewer = await asyncio.to_thread(create_token, admin, Role.VIEWER)
+    admin.wait_status(name, "RUNNING", timeout=120)
+    viewer = create_token(admin, Role.VIEWER)
 
-    await sign_in(page, server.base, viewer["secret"])
-    assert await page.wait_for(row_status(name)) == "RUNNING"
-    assert await page.evaluate("document.querySelectorAll('main button').length") == 0
-    await click(page, name, within="table.apps")
-    await page.wait_for("!!document.querySelector('#app-title')")
-    await page.wait_for("!!document.querySelector('pre[aria-label=\"Container logs\"]')")
-    assert await page.evaluate("document.querySelectorAll('main button, main form.update').length") == 0
-    await page.evaluate("location.hash = '#/install'")
-    await page.wait_for("document.querySelectorAll('.catalog li').length > 0")
-    assert await page.evaluate("document.querySelectorAll('.catalog a.button').length") == 0
+    sign_in(page, server.base, viewer["secret"])
+    main = page.get_by_role("main")
+    row = app_row(page, name)
+    expect(status(row)).to_have_text("RUNNING")
+    expect(main.get_by_role("button")).to_have_count(0)
+    row.get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_role("article", name=name)).to_be_visible()
+    expect(page.get_by_label("Container logs")).to_be_attached()
+    expect(main.get_by_role("button")).to_have_count(0)
+    expect(main.locator("form.update")).to_have_count(0)
+    page.evaluate("location.hash = '#/install'")
+    expect(page.get_by_role("heading", name="Install an app")).to_be_visible()
+    expect(main.get_by_role("listitem").first).to_be_visible()
+    expect(main.get_by_role("link", name=re.compile(r"^Install "))).to_have_count(0)

@@ -1,19 +1,72 @@
+"""The apps queries: the store's shaped apps (all of them, or a page), one app, its jobs and logs."""
+
 from __future__ import annotations
 
 from asyncio import to_thread
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
+from appmanage.app_states import AppStates
 from appmanage.enums import AppStatus
-from appmanage.errors import NotFound
+from appmanage.errors import NotFound, ValidationFailed
 from appmanage.runtime.containers import LogEntry
 from appmanage.services import Services
-from appmanage.snapshot import AppSnapshot, snapshot_of, take_snapshot
+from appmanage.snapshot import AppSnapshot, snapshot_of
 from appmanage.storage import queries
 from appmanage.storage.models import Job
 
+V = TypeVar("V")
+MAX_PAGE = 500
+CURSOR_PREFIX = "app:"
 
-async def list_apps(services: Services, status: AppStatus | None) -> list[AppSnapshot]:
-    snapshots = await to_thread(take_snapshot, services)
-    return [s for s in snapshots if status is None or s.status.status is status]
+
+async def app_views(states: AppStates[V], status: AppStatus | None) -> list[V]:
+    """Every app as the store keeps it shaped, by name; only the changed ones recomputed."""
+    ordered = await states.current()
+    if status is None:
+        return [s.view for s in ordered]
+    return [s.view for s in ordered if s.snapshot.status.status is status]
+
+
+@dataclass(frozen=True)
+class Page(Generic[V]):
+    edges: list[tuple[str, V]]  # (cursor, app)
+    has_next_page: bool
+    total_count: int
+
+
+async def app_page(states: AppStates[V], first: int, after: str | None, status: AppStatus | None) -> Page[V]:
+    """`first` apps by name after the cursor `after`, of the apps with `status` (all: None)."""
+    if not 1 <= first <= MAX_PAGE:
+        raise ValidationFailed(f"first must be between 1 and {MAX_PAGE}, not {first}", "first")
+    start_after = None if after is None else _name_of(after)
+    ordered = await states.current()
+    matching = [s for s in ordered if status is None or s.snapshot.status.status is status]
+    start = 0 if start_after is None else bisect_right([s.snapshot.app.name for s in matching], start_after)
+    page = matching[start : start + first]
+    return Page(
+        edges=[(app_cursor(s.snapshot.app.name), s.view) for s in page],
+        has_next_page=start + first < len(matching),
+        total_count=len(matching),
+    )
+
+
+def app_cursor(name: str) -> str:
+    return urlsafe_b64encode(f"{CURSOR_PREFIX}{name}".encode()).decode()
+
+
+def _name_of(cursor: str) -> str:
+    try:
+        text = urlsafe_b64decode(cursor.encode("ascii")).decode()
+    except (ValueError, UnicodeError):
+        text = ""
+    if not text.startswith(CURSOR_PREFIX) or len(text) == len(CURSOR_PREFIX):
+        raise ValidationFailed(
+            f"after: {cursor!r} is not a cursor of appsConnection; pass an endCursor or edge cursor it gave", "after"
+        )
+    return text[len(CURSOR_PREFIX) :]
 
 
 async def get_app(services: Services, name: str) -> AppSnapshot | None:

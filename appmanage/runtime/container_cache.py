@@ -1,7 +1,9 @@
 """Container states kept current by Docker's event stream, for the API process.
 
 The first query lists every compose container once; from then on a thread follows
-Docker's events, and each event marks its project stale. A query re-lists only the stale
+Docker's events: each event moves its container to the state it implies at once (the
+mapping the watcher uses, runtime.container_events), and, once Docker has recorded it,
+marks its project stale. A query re-lists only the stale
 projects (one small filtered call each, or one full listing when many are stale), so
 the `apps` query costs no Docker call when nothing changed. While the event stream is
 down, every query lists directly, as ContainerReader does, and so sees Docker's absence.
@@ -17,8 +19,15 @@ import docker
 from docker.errors import DockerException
 from requests.exceptions import RequestException
 
+from appmanage.runtime.container_events import (
+    TrackedContainer,
+    apply_event,
+    changes_state,
+    container_id,
+    event_project,
+    settle,
+)
 from appmanage.runtime.containers import PROJECT_LABEL, ContainerInfo, ContainerReader
-from appmanage.runtime.docker_events import changes_state, settle
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +43,7 @@ class ContainerCache(ContainerReader):
         self._stream: Any = None
         self._projects: dict[str, list[ContainerInfo]] | None = None
         self._stale: set[str] = set()
+        self._stopping_ids: set[str] = set()
         self._following = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -81,8 +91,9 @@ class ContainerCache(ContainerReader):
                     self._projects, self._stale = None, set()
                 self._following.set()
                 for event in stream:
-                    project = (event.get("Actor", {}).get("Attributes") or {}).get(PROJECT_LABEL)
+                    project = event_project(event)
                     if project and changes_state(event):
+                        self._apply(project, event)
                         settle(client.api, event)
                         with self._lock:
                             self._stale.add(project)
@@ -92,6 +103,24 @@ class ContainerCache(ContainerReader):
                 log.debug("container events unavailable: %s", exc)
             self._following.clear()
             self._stopping.wait(RETRY_SECONDS)
+
+    def _apply(self, project: str, event: dict[str, Any]) -> None:
+        """Serve the state the event implies until the listing after it (the shared mapping)."""
+        cid = container_id(event)
+        with self._lock:
+            if self._projects is None:
+                return
+            containers = {c.id: c for c in self._projects.get(project, ())}
+            before = containers.get(cid)
+            tracked = TrackedContainer(before, cid in self._stopping_ids) if before is not None else None
+            after = apply_event(tracked, event, self._policies.get(cid, before.restart_policy if before else "no"))
+            if after is None:
+                containers.pop(cid, None)
+                self._stopping_ids.discard(cid)
+            else:
+                containers[cid] = after.info
+                (self._stopping_ids.add if after.stopping else self._stopping_ids.discard)(cid)
+            self._projects = {**self._projects, project: list(containers.values())}
 
     def close(self) -> None:
         self._stopping.set()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import strawberry
@@ -12,6 +13,7 @@ from appmanage.schema.context import Info
 from appmanage.schema.enums import AppAction, AppStatus
 from appmanage.schema.jobs import Job
 from appmanage.schema.permissions import MayRevealSecrets
+from appmanage.services import Services
 from appmanage.snapshot import AppSnapshot
 
 
@@ -100,7 +102,12 @@ class App:
 
     @classmethod
     def shaped(cls, info: Info, snapshot: AppSnapshot) -> App:
-        return cls.from_snapshot(snapshot, info.context.services.catalog.get(snapshot.app.catalog_app))
+        return cls.shaper(info.context.services)(snapshot)
+
+    @classmethod
+    def shaper(cls, services: Services) -> Callable[[AppSnapshot], App]:
+        """Snapshots to Apps, with their catalog entries (AppStates shapes each app once)."""
+        return lambda snapshot: cls.from_snapshot(snapshot, services.catalog.get(snapshot.app.catalog_app))
 
     @classmethod
     def from_snapshot(cls, snapshot: AppSnapshot, catalog_app: CatalogAppModel | None) -> App:

@@ -5,6 +5,7 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
+from appmanage.app_states import AppStates
 from appmanage.auth.sockets import SocketLease
 from appmanage.enums import Role
 from appmanage.event_stream import EventHub
@@ -20,6 +21,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     role: Role | None = None
     lease: SocketLease | None = None  # a websocket's place among its token's sockets
+    app_states: AppStates[Any] | None = None  # the process's apps, shaped (None: computed per query)
 
 
 Info = StrawberryInfo[Context, None]

@@ -91,3 +91,9 @@ def not_found(exc: errors.NotFound) -> GraphQLError:
     """For fields that cannot return a union (lists, subscriptions): a GraphQL error with
     `extensions.code = "NOT_FOUND"`."""
     return GraphQLError(exc.message, extensions={"code": "NOT_FOUND"})
+
+
+def invalid(exc: errors.ValidationFailed) -> GraphQLError:
+    """For fields that cannot return a union: a GraphQL error with
+    `extensions.code = "BAD_USER_INPUT"` and the argument at fault."""
+    return GraphQLError(exc.message, extensions={"code": "BAD_USER_INPUT", "argument": exc.field})

@@ -36,7 +36,14 @@ class JobAccepted:
 
     @classmethod
     def of(cls, info: Info, accepted: Accepted) -> JobAccepted:
+        _changed(info, accepted.job.app_name)
         return cls(job=Job.from_row(accepted.job), app=App.shaped(info, accepted.app))
+
+
+def _changed(info: Info, app_name: str) -> None:
+    """The next query of this process sees what the mutation wrote (the stream tells later)."""
+    if info.context.app_states is not None:
+        info.context.app_states.touch(app_name)
 
 
 @strawberry.type
@@ -135,4 +142,5 @@ class Mutation:
             job = await mutations.cancel_job(info.context.services, str(id))
         except AppManageError as exc:
             return error_result(exc, NotFoundError, ActionNotAllowedError)
+        _changed(info, job.app_name)
         return JobCanceled(job=Job.from_row(job))

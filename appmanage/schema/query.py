@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
-from appmanage.errors import AppManageError, NotFound
+from appmanage.app_states import AppStates
+from appmanage.errors import AppManageError, NotFound, ValidationFailed
 from appmanage.resolvers import apps, catalog, health, jobs, preview
 from appmanage.resolvers import tokens as api_tokens
+from appmanage.resolvers.apps import MAX_PAGE
 from appmanage.runtime.containers import MAX_LOG_LINES
+from appmanage.schema.app_connection import AppConnection
 from appmanage.schema.apps import App, LogLine
 from appmanage.schema.catalog import CatalogApp
 from appmanage.schema.context import Info
@@ -18,6 +21,7 @@ from appmanage.schema.errors import (
     ServiceUnavailableError,
     ValidationError,
     error_result,
+    invalid,
     not_found,
 )
 from appmanage.schema.health import Health
@@ -67,7 +71,21 @@ class Query:
         permission_classes=[CanView], description="Installed apps with their computed status, from one Docker call."
     )
     async def apps(self, info: Info, status: AppStatus | None = None) -> list[App]:
-        return [App.shaped(info, s) for s in await apps.list_apps(info.context.services, status)]
+        return await apps.app_views(_app_states(info), status)
+
+    @strawberry.field(
+        permission_classes=[CanView],
+        description=f"Installed apps a page at a time, by name: `first` (1 to {MAX_PAGE}) after the "
+        "cursor `after` (an `endCursor` or edge `cursor`), only those with `status` when given.",
+    )
+    async def apps_connection(
+        self, info: Info, first: int | None = 50, after: str | None = None, status: AppStatus | None = None
+    ) -> AppConnection:
+        try:
+            page = await apps.app_page(_app_states(info), 50 if first is None else first, after, status)
+        except ValidationFailed as exc:
+            raise invalid(exc) from exc
+        return AppConnection.from_page(page)
 
     @strawberry.field(permission_classes=[CanView])
     async def app(self, info: Info, name: str) -> App | None:
@@ -97,3 +115,12 @@ class Query:
     @strawberry.field(permission_classes=[CanView])
     async def health(self, info: Info) -> Health:
         return Health.from_report(await health.health(info.context.services, info.context.hub.subscriber_count))
+
+
+def _app_states(info: Info) -> AppStates[App]:
+    """The process's store; a request without one (a test's own context) computes afresh."""
+    states = info.context.app_states
+    if states is None:
+        services = info.context.services
+        return AppStates(services, App.shaper(services), live=lambda: False)
+    return states
