@@ -51,6 +51,7 @@ bench: setup
 	$(BIN)/python -m bench.job_overhead
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.chaos
+	$(BIN)/python -m bench.memory
 
 clean:
 	rm -rf build $(VENV) appmanage/graphiql/static appmanage/dashboard/static

@@ -27,7 +27,7 @@ from appmanage.supervisor import Child, Supervisor
 LOCAL_HOST = "local"
 HOSTS = (LOCAL_HOST,)
 
-log = logging.getLogger("appmanage.agent")
+log = logging.getLogger(__name__)
 
 
 def run_agent(settings: Settings, host: str = LOCAL_HOST) -> int:

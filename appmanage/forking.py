@@ -73,7 +73,7 @@ def fork_child(name: str, target: Callable[[], int]) -> ForkedProcess:
         code = target()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:  # noqa: BLE001 - the child's last word, then its exit
+    except BaseException:  # the child's last word, then its exit
         traceback.print_exc()
     finally:
         logging.shutdown()

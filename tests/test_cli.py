@@ -82,6 +82,10 @@ def test_install_wait_then_apps_stop_and_logs(server: Server, app_name: Callable
     apps = json.loads(ok(cli(server, "apps", "--json")))
     assert {"name": name, "status": "RUNNING"}.items() <= next(a for a in apps if a["name"] == name).items()
 
+    page = json.loads(ok(cli(server, "apps", "--first", "500", "--status", "RUNNING", "--json")))
+    assert name in [edge["node"]["name"] for edge in page["edges"]]
+    assert page["totalCount"] == len(page["edges"])
+
     one = json.loads(ok(cli(server, "app", name, "--json")))
     assert [p["hostPort"] for p in one["ports"]] == [port]
 

@@ -1,32 +1,31 @@
-"""GraphiQL in headless Chromium against the real server: it loads from AppManage alone (no
-request leaves 127.0.0.1, none fails), runs a query, and shows a subscription's events."""
+"""GraphiQL in Debian's Chromium driven by Playwright, against the real server: it loads from
+AppManage alone (no request leaves 127.0.0.1, none fails), runs a query, and shows a
+subscription's events."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect
 
 from appmanage.config import Settings
 from appmanage.graphiql import page as graphiql
-from tests.support.browser import Page, Traffic, chromium_page, find_chromium, poll
 from tests.support.graphql import ADMIN_TOKEN, INSTALL, bearer
+from tests.support.playwright import Traffic, in_chromium, wait_until
 from tests.support.ports import free_port
 from tests.support.processes import start_server, stop_server
 
-CHROMIUM = find_chromium()
 TOKEN = f"Bearer {ADMIN_TOKEN}"
 
 pytestmark = pytest.mark.docker
-in_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (scripts/ensure-browser.sh)")
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +37,6 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield running.base
     finally:
         stop_server(running)
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    assert CHROMIUM is not None
-    async with chromium_page(CHROMIUM) as opened:
-        yield opened
 
 
 def execute(base: str, query: str, **variables: Any) -> dict[str, Any]:
@@ -66,40 +58,40 @@ def editor(selector: str) -> str:
 QUERY_EDITOR = editor(".graphiql-query-editor")
 HEADERS_EDITOR = editor(".graphiql-editor-tool .graphiql-editor:not(.hidden)")
 RESPONSE = editor(".graphiql-response")
+EXECUTE = "Execute query (Ctrl-Enter)"
 
 
-async def open_graphiql(page: Page, base: str) -> None:
-    await page.goto(f"{base}/graphql")
-    await page.wait_for("!!document.querySelector('.graphiql-execute-button')")
-    await page.wait_for("!!document.querySelector('.graphiql-response .CodeMirror')")
+def open_graphiql(page: Page, base: str) -> None:
+    page.goto(f"{base}/graphql")
+    expect(page.get_by_role("button", name=EXECUTE)).to_be_visible()
+    expect(page.locator(".graphiql-response .CodeMirror")).to_be_attached()
 
 
-async def authenticate(page: Page) -> None:
-    await page.evaluate(f"{HEADERS_EDITOR}.setValue({json.dumps(json.dumps({'Authorization': TOKEN}))})")
+def authenticate(page: Page) -> None:
+    page.evaluate(f"{HEADERS_EDITOR}.setValue({json.dumps(json.dumps({'Authorization': TOKEN}))})")
 
 
-async def run(page: Page, query: str) -> None:
-    await page.evaluate(f"{QUERY_EDITOR}.setValue({json.dumps(query)})")
-    await page.click(".graphiql-execute-button")
+def run(page: Page, query: str) -> None:
+    page.evaluate(f"{QUERY_EDITOR}.setValue({json.dumps(query)})")
+    page.get_by_role("button", name=EXECUTE).click()
 
 
-async def response_when(page: Page, check: Callable[[dict[str, Any]], bool], seconds: float = 30) -> dict[str, Any]:
+def response_when(page: Page, check: Callable[[dict[str, Any]], bool], seconds: float = 30) -> dict[str, Any]:
     """The response pane's JSON, once `check` accepts it."""
 
-    async def accepted() -> dict[str, Any] | None:
+    def accepted() -> dict[str, Any] | None:
         try:
-            shown: dict[str, Any] = json.loads(await page.evaluate(f"{RESPONSE}.getValue()"))
+            shown: dict[str, Any] = json.loads(page.evaluate(f"{RESPONSE}.getValue()"))
         except ValueError:
             return None
         return shown if check(shown) else None
 
-    result: dict[str, Any] = await poll(accepted, "the response pane to show the result", seconds)
-    return result
+    return wait_until(page, accepted, "the response pane to show the result", seconds)
 
 
 def assert_offline_clean(traffic: Traffic, base: str) -> None:
     local = urlsplit(base).netloc
-    remote = [url for url in traffic.requests.values() if urlsplit(url).netloc != local]
+    remote = [url for url in traffic.requests if urlsplit(url).netloc != local]
     assert not remote, f"GraphiQL asked for other hosts: {remote}"
     failed = [(url, status) for url, status in traffic.responses if status >= 400]
     assert not failed, f"requests that failed: {failed}"
@@ -115,49 +107,46 @@ def test_without_its_assets_the_page_says_how_to_build_them(monkeypatch: pytest.
     assert b"<script" not in response.body
 
 
-@pytest.mark.docker
 @in_chromium
-async def test_graphiql_loads_from_appmanage_alone_and_runs_a_query(server: str, page: Page) -> None:
-    await open_graphiql(page, server)
-    served = {urlsplit(url).path for url in page.traffic.requests.values()}
+def test_graphiql_loads_from_appmanage_alone_and_runs_a_query(server: str, page: Page, traffic: Traffic) -> None:
+    open_graphiql(page, server)
+    served = {urlsplit(url).path for url in traffic.requests}
     assert {"/graphiql-assets/graphiql.min.js", "/graphiql-assets/graphql-ws.min.js"} <= served
 
-    await authenticate(page)
-    await run(page, "{ health { docker redis database } }")
-    shown = await response_when(page, lambda body: "health" in (body.get("data") or {}))
+    authenticate(page)
+    run(page, "{ health { docker redis database } }")
+    shown = response_when(page, lambda body: "health" in (body.get("data") or {}))
     assert shown["data"]["health"]["redis"] is True
     assert shown["data"]["health"]["database"] is True
-    assert_offline_clean(page.traffic, server)
+    assert_offline_clean(traffic, server)
 
 
-@pytest.mark.docker
 @in_chromium
-async def test_graphiql_shows_the_events_of_a_subscription(
+def test_graphiql_shows_the_events_of_a_subscription(
     server: str,
     page: Page,
+    traffic: Traffic,
     workers: list[subprocess.Popen[bytes]],
     app_name: Callable[[str], str],
 ) -> None:
     name = app_name("giql")
-    await open_graphiql(page, server)
-    await authenticate(page)
-    await run(page, EVENTS)
-    frames = page.traffic.frames_sent
-    await page.wait_until(lambda: any(f.get("type") == "subscribe" for f in frames), "the subscribe message")
-    init = next(f for f in frames if f.get("type") == "connection_init")
+    open_graphiql(page, server)
+    authenticate(page)
+    run(page, EVENTS)
+    sent, received = traffic.frames_sent, traffic.frames_received
+    wait_until(page, lambda: any(f.get("type") == "subscribe" for f in sent), "the subscribe message")
+    init = next(f for f in sent if f.get("type") == "connection_init")
     assert init.get("payload") == {"Authorization": TOKEN}
-    received = page.traffic.frames_received
-    await page.wait_until(lambda: any(f.get("type") == "connection_ack" for f in received), "connection_ack")
+    wait_until(page, lambda: any(f.get("type") == "connection_ack" for f in received), "connection_ack")
 
     settings = [{"key": "HTTP_PORT", "value": str(free_port())}]
     install = {"catalogApp": "hello", "name": name, "version": "1", "settings": settings}
-    result = await asyncio.to_thread(execute, server, INSTALL, input=install)
-    job = result["installApp"]["job"]
+    job = execute(server, INSTALL, input=install)["installApp"]["job"]
 
-    shown = await response_when(page, lambda body: event_app((body.get("data") or {}).get("events")) == name, 60)
+    shown = response_when(page, lambda body: event_app((body.get("data") or {}).get("events")) == name, 60)
     assert shown["data"]["events"]["__typename"] in ("JobEvent", "AppStatusEvent")
-    assert_offline_clean(page.traffic, server)
-    await asyncio.to_thread(wait_finished, server, job["id"])
+    assert_offline_clean(traffic, server)
+    wait_finished(server, job["id"])
 
 
 EVENTS = """subscription {

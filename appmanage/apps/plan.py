@@ -1,5 +1,13 @@
 """The install plan: everything installApp checks, with nothing written. previewInstall
-answers with it; submission writes it."""
+answers with it; submission writes it.
+
+The render through `docker compose config` is left out of the submission's checks
+(`check_install`) unless APPMANAGE_REFUSE is set: the review that counts is the worker's,
+on the folder it really renders, before every `up` (jobs/host_access.py), and running
+compose config a second time for one install cost ~60 ms before the job even existed.
+So without refusals an install whose templates do not render to valid compose is
+accepted and its job fails with compose's message; with refusals the submission renders
+and reviews too, so a refused kind is answered at once; a preview always renders."""
 
 from __future__ import annotations
 
@@ -36,9 +44,42 @@ class InstallPlan:
     project: RenderedProject
 
 
+@dataclass(frozen=True)
+class InstallChecks:
+    """An install that passed every check that needs no render."""
+
+    catalog_app: CatalogApp
+    name: str
+    version: str
+    settings: dict[str, str]
+    ports: list[int]
+    busy: set[int]
+
+
 def validate_install(
     services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
 ) -> InstallPlan:
+    """Every check, the render and its host-access review included (previewInstall)."""
+    checks = _checks(services, catalog_name, name, version, given)
+    project = render_project(services, checks.catalog_app, name, checks.version, checks.settings)
+    check_refusals(services, project)
+    return InstallPlan(checks.catalog_app, name, checks.version, checks.settings, checks.ports, checks.busy, project)
+
+
+def check_install(
+    services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
+) -> InstallChecks:
+    """The checks installApp answers from before its job exists; with APPMANAGE_REFUSE set,
+    the render and its review too (see the module's docstring)."""
+    if services.settings.refuse:
+        plan = validate_install(services, catalog_name, name, version, given)
+        return InstallChecks(plan.catalog_app, name, plan.version, plan.settings, plan.ports, plan.busy)
+    return _checks(services, catalog_name, name, version, given)
+
+
+def _checks(
+    services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
+) -> InstallChecks:
     check_name(name)
     catalog_app = services.catalog.get(catalog_name)
     if catalog_app is None:
@@ -58,6 +99,4 @@ def validate_install(
     with services.db.read() as session:
         check_name_free(session, name)
         check_ports_free(session, ports, busy, except_app=None)
-    project = render_project(services, catalog_app, name, version, settings)
-    check_refusals(services, project)
-    return InstallPlan(catalog_app, name, version, settings, ports, busy, project)
+    return InstallChecks(catalog_app, name, version, settings, ports, busy)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
-from appmanage.apps.plan import InstallPlan, validate_install
+from appmanage.apps.plan import InstallPlan, check_install, validate_install
 from appmanage.apps.validation import (
     catalog_app_of,
     check_change_refusals,
@@ -86,7 +86,7 @@ class Accepted:
 def submit_install(
     services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
 ) -> Accepted:
-    plan = validate_install(services, catalog_name, name, version, given)
+    plan = check_install(services, catalog_name, name, version, given)
     with services.db.write() as session:
         check_name_free(session, name)
         check_ports_free(session, plan.ports, plan.busy, except_app=None)

@@ -1,17 +1,26 @@
 """graphql-transport-ws with the token checked again before every operation: a socket
 whose token was revoked is closed with 4403 (and its running operations end), and a
-token with too many open sockets is refused at connection_init with 4429."""
+token with too many open sockets is refused at connection_init with 4429. A `next`
+message's data is encoded once for all its receivers (`schema/shared_results.py`)."""
 
 from __future__ import annotations
 
 from contextlib import suppress
 
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+    SubscribeMessage,
+)
 
 from appmanage.auth.guard import ApiGuard
 from appmanage.auth.sockets import TooManySockets
 from appmanage.schema.context import Context
+from appmanage.schema.shared_results import encoded_next
 
 REVOKED = 4403
 TOO_MANY = 4429
@@ -48,6 +57,18 @@ class TokenCheckedHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.cleanup_operation(operation_id)
         with suppress(Exception):
             await self.websocket.close(code=REVOKED, reason=reason)
+
+    async def send_message(self, message: Message) -> None:
+        """A `next` message's data is encoded once for every subscriber that receives it."""
+        text = encoded_next(message)
+        if text is None:
+            await super().send_message(message)
+            return
+        adapter: ASGIWebSocketAdapter = self.websocket  # type: ignore[assignment]
+        try:
+            await adapter.ws.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
     async def shutdown(self) -> None:
         if self.context.lease is not None:

@@ -23,6 +23,7 @@ API_COMMANDS: dict[str, str] = {
     "Query.catalogProblems": "catalog-problems",
     "Query.previewInstall": "preview",
     "Query.apps": "apps",
+    "Query.appsConnection": "apps --first",
     "Query.app": "app",
     "Query.job": "job",
     "Query.appLogs": "logs",
@@ -60,6 +61,8 @@ def add_client_parsers(commands: Subparsers) -> frozenset[str]:
     apps = command("apps", reads.apps, "installed apps and their status")
     apps.add_argument("--status", help="only apps in this status, e.g. RUNNING")
     apps.add_argument("--follow", action="store_true", help="then print each status change as it happens")
+    apps.add_argument("--first", type=int, help="one page of this many apps, in name order")
+    apps.add_argument("--after", help="the page after this cursor (with --first)")
     app = command("app", reads.app, "one app: status, services, ports, settings")
     app.add_argument("name")
     app.add_argument("--reveal", action="store_true", help="show secret settings (ADMIN)")

@@ -14,6 +14,9 @@ CATALOG_APP = f"name title description versions defaultVersion source parameters
 ACCEPTED = f"__typename ... on JobAccepted {{ job {{ {JOB} }} app {{ name status }} }} {ERROR}"
 
 APPS = f"query Apps($status: AppStatus) {{ apps(status: $status) {{ {APP_ROW} }} }}"
+APPS_PAGE = f"""query AppsPage($first: Int, $after: String, $status: AppStatus) {{
+  appsConnection(first: $first, after: $after, status: $status) {{
+    totalCount pageInfo {{ hasNextPage endCursor }} edges {{ node {{ {APP_ROW} }} }} }} }}"""
 APP_ONE = f"query App($name: String!, $reveal: Boolean!) {{ app(name: $name) {{ {APP} }} }}"
 JOBS_OF_APP = f"query Jobs($name: String!, $first: Int) {{ app(name: $name) {{ jobs(first: $first) {{ {JOB} }} }} }}"
 JOBS_OF_ALL = f"query Jobs($first: Int) {{ apps {{ jobs(first: $first) {{ {JOB} }} }} }}"

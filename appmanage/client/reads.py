@@ -34,6 +34,8 @@ JOB_KEYS = ["id", "app", "kind", "state", "step", "progress", "error", "worker",
 
 
 def apps(session: Session, args: argparse.Namespace) -> int:
+    if args.first is not None:
+        return apps_page(session, args)
     found = session.transport.execute(documents.APPS, status=args.status)["apps"]
     if session.json:
         output.as_json(found)
@@ -46,6 +48,21 @@ def apps(session: Session, args: argparse.Namespace) -> int:
                 output.as_json(event, compact=True)
             else:
                 print(f"{event['at']}  {event['app']}  {event['previous'] or '-'} -> {event['status']}", flush=True)
+    return OK
+
+
+def apps_page(session: Session, args: argparse.Namespace) -> int:
+    """One page of apps in name order; the next page starts after the cursor printed last."""
+    page = session.transport.execute(documents.APPS_PAGE, first=args.first, after=args.after, status=args.status)[
+        "appsConnection"
+    ]
+    if session.json:
+        output.as_json(page)
+        return OK
+    output.table([edge["node"] for edge in page["edges"]], APP_COLUMNS)
+    info = page["pageInfo"]
+    more = f"; next page: --after {info['endCursor']}" if info["hasNextPage"] else ""
+    print(f"{len(page['edges'])} of {page['totalCount']} apps{more}")
     return OK
 
 

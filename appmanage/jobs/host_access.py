@@ -1,7 +1,8 @@
 """The host-access review right before an `up`, on the app folder as it was really rendered.
 
-Submission reviews a staging render already; this second look is the one that cannot be
-bypassed (a catalog changed on disk since, an API process with another `APPMANAGE_REFUSE`
+This is the review that counts, and for an install without APPMANAGE_REFUSE the only one
+(apps/plan.py: submission renders a staging copy only when something is refused, to
+answer at once); it cannot be bypassed (a catalog changed on disk since, an API process with another `APPMANAGE_REFUSE`
 than the worker's). Every warning is written to the job log; a refused kind fails the job
 before compose starts anything. When `APPMANAGE_REFUSE` is set and the folder cannot be
 reviewed, the job fails too: nothing runs unreviewed.

@@ -19,6 +19,7 @@ from appmanage.schema.errors import (
 from appmanage.schema.limits import limit_extensions
 from appmanage.schema.mutation import Mutation
 from appmanage.schema.query import Query
+from appmanage.schema.shared_results import SharedEventExecutor
 from appmanage.schema.subscription import Subscription
 from appmanage.schema.unexpected import MaskUnexpectedErrors, is_unexpected, log
 from graphql import GraphQLError
@@ -56,6 +57,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         subscription=Subscription,
         types=[ValidationError, NotFoundError, ConflictError, ActionNotAllowedError, ServiceUnavailableError],
         extensions=[*(limit_extensions(settings) if settings else ()), MaskUnexpectedErrors],
+        execution_context_class=SharedEventExecutor,
         config=StrawberryConfig(disable_field_suggestions=settings is not None and not settings.introspection),
     )
 

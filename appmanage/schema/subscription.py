@@ -1,5 +1,6 @@
 """Subscriptions: each field follows its generator (`resolvers/subscriptions.py`) and
-shapes what it yields (`schema/feed_types.py`)."""
+shapes what it yields (`schema/feed_types.py`) once per entry for all its subscribers
+(`schema/shared_results.py`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from appmanage.schema.errors import not_found
 from appmanage.schema.feed_types import AppStatusEvent, Event, JobEvent, shape_event
 from appmanage.schema.jobs import Job
 from appmanage.schema.permissions import CanView
+from appmanage.schema.shared_results import shared_payload
 
 
 @strawberry.type
@@ -26,7 +28,7 @@ class Subscription:
     )
     async def app_status_changed(self, info: Info, name: str | None = None) -> AsyncGenerator[AppStatusEvent, None]:
         async for entry in subscriptions.status_changes(info.context.hub, name):
-            yield AppStatusEvent.from_entry(entry)
+            yield shared_payload(AppStatusEvent.from_entry, entry, info.context.hub)
 
     @strawberry.subscription(
         permission_classes=[CanView],
@@ -36,7 +38,7 @@ class Subscription:
         hub = info.context.hub
         async for update in subscriptions.job_updates(info.context.services, hub, str(id)):
             if isinstance(update, StreamEntry):
-                yield JobEvent.from_entry(update)
+                yield shared_payload(JobEvent.from_entry, update, hub)
             else:
                 yield JobEvent(
                     cursor=hub.last_cursor or "0-0", job=Job.from_row(update), line=None, at=update.created_at
@@ -65,4 +67,4 @@ class Subscription:
     )
     async def events(self, info: Info, after: str | None = None) -> AsyncGenerator[Event, None]:
         async for entry in subscriptions.all_events(info.context.hub, after):
-            yield shape_event(entry)
+            yield shared_payload(shape_event, entry, info.context.hub)

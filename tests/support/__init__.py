@@ -9,7 +9,7 @@ product rule.
 - `processes`: `appmanage serve|worker|watch` as subprocesses (one server, or a Stack).
 - `faults`: private Redis and Docker daemons to kill and restart.
 - `projects`: compose projects in Docker: what a run left behind, and how to remove it.
-- `browser`: headless Chromium over the DevTools protocol.
+- `playwright`: Playwright driving Debian's Chromium (fixtures `page`, `traffic`).
 - `databases`: a migrated SQLite file, a private PostgreSQL database (fixture `postgres`).
 - `websoft9`: the Websoft9 fixture catalog, its network fixture `w9_network`, container env.
 

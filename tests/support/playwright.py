@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pytest
-from playwright.sync_api import Page, Request, Response, WebSocket, expect, sync_playwright
+from playwright.sync_api import Page, Request, Response, ViewportSize, WebSocket, expect, sync_playwright
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -27,7 +27,7 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-dev-shm-usage",
 )
-VIEWPORT = {"width": 1280, "height": 860}
+VIEWPORT = ViewportSize(width=1280, height=860)
 TIMEOUT_MS = 30_000  # for each action and each expect: the machine is shared, pages are small
 
 T = TypeVar("T")
