@@ -63,6 +63,7 @@ OPERATIONS = (
         'query { previewInstall(input: {catalogApp: "hello", name: "X"}) { __typename } }',
     ),
     Operation("Query.apps", Role.VIEWER, "query { apps { name } }"),
+    Operation("Query.viewer", Role.VIEWER, "query { viewer { role } }"),
     Operation("Query.appsConnection", Role.VIEWER, "query { appsConnection(first: 5) { totalCount } }"),
     Operation("Query.app", Role.VIEWER, f'query {{ app(name: "{NO_APP}") {{ name }} }}'),
     Operation("Query.job", Role.VIEWER, f'query {{ job(id: "{NO_ID}") {{ id }} }}'),

@@ -86,6 +86,8 @@ def test_install_wait_then_apps_stop_and_logs(server: Server, app_name: Callable
     assert name in [edge["node"]["name"] for edge in page["edges"]]
     assert page["totalCount"] == len(page["edges"])
 
+    assert ok(cli(server, "whoami")).strip() == "ADMIN"
+
     one = json.loads(ok(cli(server, "app", name, "--json")))
     assert [p["hostPort"] for p in one["ports"]] == [port]
 

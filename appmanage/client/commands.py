@@ -28,6 +28,7 @@ API_COMMANDS: dict[str, str] = {
     "Query.job": "job",
     "Query.appLogs": "logs",
     "Query.health": "health",
+    "Query.viewer": "whoami",
     "Mutation.createToken": "api-token create",
     "Mutation.revokeToken": "api-token revoke",
     "Mutation.installApp": "install",
@@ -107,6 +108,7 @@ def add_client_parsers(commands: Subparsers) -> frozenset[str]:
     command("catalog-app", reads.catalog_app, "one catalog app and its parameters").add_argument("name")
     command("catalog-problems", reads.catalog_problems, "catalog templates that cannot be read")
     command("health", reads.health, "the API's view of Docker, Redis, the database; exit 1 when one is down")
+    command("whoami", reads.whoami, "the role the token grants")
     events = command("events", reads.events, "the event stream, replayed after a cursor then live")
     events.add_argument("--after", metavar="CURSOR", help="resume after this cursor")
     api_token = command("api-token", reads.api_token, "API tokens over the API (ADMIN); `token` works locally")

@@ -25,6 +25,7 @@ CATALOG = f"query Catalog($search: String) {{ catalog(search: $search) {{ {CATAL
 CATALOG_ONE = f"query CatalogApp($name: String!) {{ catalogApp(name: $name) {{ {CATALOG_APP} }} }}"
 CATALOG_PROBLEMS = "query { catalogProblems { source app message } }"
 HEALTH = "query { health { docker redis database workers subscribers } }"
+VIEWER = "query { viewer { role } }"
 TOKENS = "query { tokens { id name role createdAt lastUsedAt } }"
 APP_LOGS = """query Logs($name: String!, $service: String, $tail: Int) {
   appLogs(name: $name, service: $service, tail: $tail) { service timestamp line } }"""

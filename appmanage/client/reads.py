@@ -200,6 +200,15 @@ def health(session: Session, args: argparse.Namespace) -> int:
     return OK if found["database"] and found["redis"] and found["docker"] else REFUSED
 
 
+def whoami(session: Session, args: argparse.Namespace) -> int:
+    found = session.transport.execute(documents.VIEWER)["viewer"]
+    if session.json:
+        output.as_json(found)
+    else:
+        print(found["role"])
+    return OK
+
+
 def events(session: Session, args: argparse.Namespace) -> int:
     for data in session.transport.subscribe(documents.EVENTS, after=args.after):
         event = data["events"]

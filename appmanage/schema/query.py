@@ -14,7 +14,7 @@ from appmanage.schema.app_connection import AppConnection
 from appmanage.schema.apps import App, LogLine
 from appmanage.schema.catalog import CatalogApp
 from appmanage.schema.context import Info
-from appmanage.schema.enums import AppStatus
+from appmanage.schema.enums import AppStatus, Role
 from appmanage.schema.errors import (
     ConflictError,
     NotFoundError,
@@ -32,8 +32,21 @@ from appmanage.schema.preview import CatalogProblem, InstallPreview, PreviewInst
 from appmanage.schema.tokens import ApiToken
 
 
+@strawberry.type(description="Who is asking: what the presented token allows.")
+class Viewer:
+    role: Role
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(
+        permission_classes=[CanView], description="The caller's role, so a client shows only what it may do."
+    )
+    def viewer(self, info: Info) -> Viewer:
+        role = info.context.role
+        assert role is not None  # CanView let the call through
+        return Viewer(role=role)
+
     @strawberry.field(permission_classes=[CanAdminister], description="Live API tokens (ADMIN).")
     async def tokens(self, info: Info) -> list[ApiToken]:
         return [ApiToken.from_row(t) for t in await api_tokens.list_tokens(info.context.services)]

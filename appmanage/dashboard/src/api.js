@@ -96,16 +96,11 @@ function describeSocketError(error) {
   return error?.message ?? "the live connection failed";
 }
 
-/**
- * What this token may do. The API names no role, so we ask for what only an ADMIN may read
- * and try what only an OPERATOR may do on a job that cannot exist (it changes nothing).
- */
+/** What this token may do: "VIEWER", "OPERATOR" or "ADMIN". */
 export async function probeRole() {
-  const admin = await fetchRaw("{ tokens { id } }");
-  if (!admin.errors) return "ADMIN";
-  const operator = await fetchRaw('mutation { cancelJob(id: "0") { __typename } }');
-  const forbidden = operator.errors?.some((e) => e.extensions?.code === "FORBIDDEN");
-  return forbidden ? "VIEWER" : "OPERATOR";
+  const answer = await fetchRaw("{ viewer { role } }");
+  if (answer.errors) throw new ApiError(answer.errors[0]?.message ?? "the role could not be read");
+  return answer.data.viewer.role;
 }
 
 async function fetchRaw(query) {
