@@ -147,7 +147,9 @@ def test_docker_stopped_apps_are_unknown_then_right_again(
         private_docker.start()
         took = elapsed_until(lambda: api.app(name)["status"] == "RUNNING", 10, "the app to be RUNNING again")
         back = ws.next_until("status", lambda r: r["appStatusChanged"]["status"] == "RUNNING", timeout=10)
-        assert unknown[-1]["appStatusChanged"]["previous"] == "RUNNING"
+        # dockerd stops the containers on its way down: the watcher may see them exit first
+        assert unknown[-1]["appStatusChanged"]["previous"] in ("RUNNING", "EXITED")
+        assert {r["appStatusChanged"]["status"] for r in unknown[:-1]} <= {"EXITED"}
         assert back[-1]["appStatusChanged"]["previous"] == "UNKNOWN"
     print(f"statuses right {took:.1f} s after Docker came back")
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from appmanage.apps import submission as submit
+from appmanage.apps import submission
 from appmanage.config import Settings
 from appmanage.errors import ValidationFailed
 from appmanage.services import Services
@@ -127,7 +127,7 @@ def test_refused_warnings_stop_preview_and_install(
     services = Services(replace(settings, refuse=frozenset({"docker-socket", "host-pid"})))
     name = app_name("refused")
     try:
-        for attempt in (submit.validate_install, submit.submit_install):
+        for attempt in (submission.validate_install, submission.submit_install):
             with pytest.raises(ValidationFailed) as refused:
                 attempt(services, "w9risky", name, None, {})
             assert refused.value.message == (
@@ -137,7 +137,7 @@ def test_refused_warnings_stop_preview_and_install(
         with services.db.read() as session:
             assert session.get(App, name) is None
         port = {"W9_HTTP_PORT_SET": str(free_port()), "W9_NETWORK": "unused"}
-        assert submit.validate_install(services, "w9hello", name, "2", port).version == "2"
+        assert submission.validate_install(services, "w9hello", name, "2", port).version == "2"
     finally:
         services.close()
 

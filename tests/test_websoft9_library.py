@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from appmanage.apps import submission as submit
+from appmanage.apps import validation
+from appmanage.apps.plan import validate_install
 from appmanage.catalog.dotenv import parse_env
 from appmanage.catalog.sources import Catalog
 from appmanage.catalog.websoft9 import app_folders
@@ -57,7 +58,7 @@ def test_what_compose_accepts_as_shipped_loads_and_the_rest_is_a_problem(library
 @pytest.fixture
 def library_services(settings: Settings, api: GraphQLClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
     """The test run's services over the library; the host is large enough for every app."""
-    monkeypatch.setattr(submit, "host_resources", lambda _: HostResources(cpu=64, memory=256, disk=4096))
+    monkeypatch.setattr(validation, "host_resources", lambda _: HostResources(cpu=64, memory=256, disk=4096))
     services = Services(replace(settings, catalogs=(LIBRARY,)))
     yield services
     services.close()
@@ -73,7 +74,7 @@ def test_every_loaded_template_previews_to_a_project_compose_accepts(
         while len(ports) < len(app.port_keys):
             ports.add(free_port())
         given = dict(zip(app.port_keys, map(str, sorted(ports)), strict=True))
-        plan = submit.validate_install(library_services, app.name, f"{RUN_ID}-{app.name}", None, given)
+        plan = validate_install(library_services, app.name, f"{RUN_ID}-{app.name}", None, given)
         rendered = tmp_path / f"{app.name}.yml"
         rendered.write_text(plan.project.compose)
         assert compose_accepts(tmp_path, rendered.name), app.name
