@@ -9,74 +9,112 @@ the fork stay shared, copy-on-write, so a worker costs a few MB instead of a who
 interpreter with its imports. The agent itself starts no thread and opens no connection:
 every fork, a restart long after the start too, is as safe as the first.
 
-`--host` names the Docker host the agent serves. Today that is `local`, the Docker of
-DOCKER_HOST or of the local socket, the only host there is.
+`--host` names the Docker host the agent serves (default `local`); DOCKER_HOST picks its
+engine. The watcher child also runs the host's heartbeat (appmanage.hosts.heartbeat): it
+registers the host and keeps its facts current in Redis.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import logging
+import re
+import threading
 from collections.abc import Callable
 
 from appmanage.config import Settings
+from appmanage.forking import fork_child
 from appmanage.logs import setup_logging
 from appmanage.supervisor import Child, Supervisor
 
 LOCAL_HOST = "local"
-HOSTS = (LOCAL_HOST,)
+HOST_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
 log = logging.getLogger(__name__)
 
 
 def run_agent(settings: Settings, host: str = LOCAL_HOST) -> int:
+    settings = dataclasses.replace(settings, agent_host=host)  # its workers take only `host`'s queue
     setup_logging(settings, "agent")
     _preload(settings)
     children = [Child(f"worker {n + 1}", [], _worker(settings)) for n in range(max(1, settings.workers))]
-    children.append(Child("watcher", [], lambda: run_watcher(settings)))
+    children.append(Child("watcher", [], lambda: run_watcher(settings, host, migrate=False)))
     log.info("agent for Docker host %s: %d workers and the watcher", host, len(children) - 1)
     gc.collect()
     gc.freeze()
     return Supervisor(children).run()
 
 
-def run_worker(settings: Settings, burst: bool = False) -> int:
+def run_worker(settings: Settings, burst: bool = False, migrate: bool = True) -> int:
     from appmanage.jobs.worker import work
 
     setup_logging(settings, "worker")
-    return work(settings, burst=burst)
+    return work(settings, burst=burst, migrate=migrate)
 
 
-def run_watcher(settings: Settings) -> int:
+def run_watcher(settings: Settings, host: str = LOCAL_HOST, migrate: bool = True) -> int:
+    from appmanage.hosts.heartbeat import Heartbeat, parse_labels
+    from appmanage.hosts.rows import register_host
     from appmanage.services import Services
     from appmanage.watcher.main import watch
 
     setup_logging(settings, "watch")
     services = Services(settings)
-    services.db.migrate()
+    if migrate:
+        services.db.migrate()
+    register_host(services.db, host)
+    stopping = threading.Event()
+    heartbeat = Heartbeat(
+        host, services.redis, settings.namespace, settings.data_dir, parse_labels(settings.host_labels)
+    )
+    heartbeat.start(stopping)
     try:
         watch(services)
     except KeyboardInterrupt:
         pass
     finally:
+        stopping.set()
         services.close()
     return 0
 
 
 def _worker(settings: Settings) -> Callable[[], int]:
-    return lambda: run_worker(settings)
+    return lambda: run_worker(settings, migrate=False)
 
 
 def _preload(settings: Settings) -> None:
-    """What the children would each import at their start, imported once before the fork;
-    the schema is migrated here, so the children find it current (and alembic loaded)."""
+    """What the children would each import at their start, imported once before the fork,
+    and the ORM's mappers configured once. The schema is migrated by a short-lived forked
+    child, so the children find it current and neither they nor the agent load Alembic."""
+    from sqlalchemy.orm import configure_mappers
+
+    import appmanage.hosts.heartbeat
+    import appmanage.hosts.rows
     import appmanage.jobs.operations
     import appmanage.jobs.runner
     import appmanage.jobs.worker
+    import appmanage.services
+    import appmanage.storage.models
     import appmanage.watcher.main
     import appmanage.watcher.resume  # noqa: F401
     from appmanage.runtime.compose import ComposeError, detect_compose_command
+
+    configure_mappers()
+    if code := migrate_in_child(settings):
+        raise SystemExit(f"appmanage agent: migrating the database failed (exit code {code}; its error is above)")
+    with contextlib.suppress(ComposeError):  # each worker says so in its own log
+        detect_compose_command()
+
+
+def migrate_in_child(settings: Settings) -> int:
+    """Migrate in a short-lived forked child: Alembic (~8 MB with Mako and Pygments) is
+    loaded there and gone with it. Its exit code; call it before starting any thread."""
+    return fork_child("migrate", lambda: _migrate(settings)).wait()
+
+
+def _migrate(settings: Settings) -> int:
     from appmanage.storage.database import Database
 
     database = Database(settings.database_url)
@@ -84,5 +122,4 @@ def _preload(settings: Settings) -> None:
         database.migrate()
     finally:
         database.dispose()
-    with contextlib.suppress(ComposeError):  # each worker says so in its own log
-        detect_compose_command()
+    return 0

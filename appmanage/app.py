@@ -33,6 +33,7 @@ from appmanage.dashboard import dashboard_routes
 from appmanage.enums import Role
 from appmanage.event_stream import EventHub
 from appmanage.graphiql import assets_mount, graphiql_page
+from appmanage.hosts.announce import watch_hosts
 from appmanage.http_errors import Unauthenticated, unauthenticated, unexpected_error
 from appmanage.metrics.routes import monitoring_routes
 from appmanage.runtime.container_cache import ContainerCache
@@ -113,7 +114,9 @@ class AppManageGraphQL(GraphQL[Context, None]):
         return graphiql_page(request.scope.get("root_path", ""))
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, migrate: bool = True) -> Starlette:
+    """`migrate=False` when the schema is known current (`appmanage serve` migrated it in a
+    short-lived child, so this process never loads Alembic)."""
     settings = settings or Settings.from_env()
     if problem := bearer.admin_token_problem(settings):
         raise WeakAdminToken(problem)
@@ -130,13 +133,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await asyncio.to_thread(services.db.migrate)
+        if migrate:
+            await asyncio.to_thread(services.db.migrate)
         if not services.settings.admin_token and not await asyncio.to_thread(tokens.any_token, services.db):
             log.warning(FIRST_START)
         await hub.start()
         guard.start()
         containers.start()
+        host_check = asyncio.create_task(watch_hosts(services), name="host check")
         yield
+        host_check.cancel()
         await guard.close()
         await hub.close()
         services.close()

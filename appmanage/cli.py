@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -25,9 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="the API and the agent (workers, event watcher) in the foreground until Ctrl-C")
     commands.add_parser("serve", help="the GraphQL API")
     agent = commands.add_parser("agent", help="the workers and the event watcher of one Docker host")
-    agent.add_argument("--host", default="local", help="the Docker host it serves (default and only one: local)")
+    agent.add_argument(
+        "--host", default="local", help="the Docker host it serves (default: local; DOCKER_HOST picks its engine)"
+    )
     worker = commands.add_parser("worker", help="one RQ worker running AppManage's jobs")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.add_argument("--host", default="local", help="the Docker host whose queue it takes (default: local)")
     commands.add_parser("watch", help="follow Docker's events and announce app status changes")
     commands.add_parser("migrate", help="bring the database schema up to date")
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": run_all,
         "serve": serve,
         "agent": lambda s: agent_command(s, args.host),
-        "worker": lambda s: run_worker(s, burst=args.burst),
+        "worker": lambda s: run_worker(dataclasses.replace(s, agent_host=args.host), burst=args.burst),
         "watch": watch,
         "migrate": migrate,
         "export-schema": lambda s: export_schema(args.output),
@@ -60,14 +64,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(settings: Settings) -> int:
+    from appmanage.agent import migrate_in_child
+
+    setup_logging(settings, "api")
+    if code := migrate_in_child(settings):  # before any import or thread of the API
+        print(f"appmanage serve: migrating the database failed (exit code {code}; its error is above)", file=sys.stderr)
+        return code
+
     import uvicorn
 
     from appmanage.app import create_app
 
-    setup_logging(settings, "api")
     log.info("AppManage API on http://%s:%s/graphql, data in %s", settings.host, settings.port, settings.data_dir)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, migrate=False),
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -91,10 +101,10 @@ def watch(settings: Settings) -> int:
 
 
 def agent_command(settings: Settings, host: str) -> int:
-    from appmanage.agent import HOSTS, run_agent
+    from appmanage.agent import HOST_NAME, run_agent
 
-    if host not in HOSTS:
-        print(f"appmanage agent: unknown Docker host {host!r} (known: {', '.join(HOSTS)})", file=sys.stderr)
+    if not HOST_NAME.match(host):
+        print(f"appmanage agent: host name {host!r}: use lowercase letters, digits, '.', '_' or '-'", file=sys.stderr)
         return 2
     return run_agent(settings, host)
 

@@ -4,8 +4,8 @@
 |---|---|
 | APPMANAGE_DATA_DIR | ./data |
 | APPMANAGE_HOST / APPMANAGE_PORT | 127.0.0.1 / 8080 |
-| APPMANAGE_REDIS_URL | redis://127.0.0.1:6379/0 |
-| APPMANAGE_DATABASE_URL | sqlite:///<data>/appmanage.db |
+| APPMANAGE_REDIS_URL | redis://127.0.0.1:6379/0 (password: `redis://:PASSWORD@HOST:6379/0`; TLS: `rediss://`) |
+| APPMANAGE_DATABASE_URL | sqlite:///<data>/appmanage.db, or `postgresql://USER:PASSWORD@HOST:5432/DB?sslmode=require` |
 | APPMANAGE_NAMESPACE | appmanage (prefix of every Redis key, queue and channel) |
 | APPMANAGE_CATALOGS | the shipped catalog/ folder (os.pathsep-separated list) |
 | APPMANAGE_WORKERS | 2 (worker processes started by `appmanage run`) |
@@ -30,11 +30,13 @@
 | APPMANAGE_MAX_LIST_SIZE | 10000: most items a `first` or `tail` may ask for, most lines `Job.log` returns |
 | APPMANAGE_INTROSPECTION | true: `false` refuses introspection queries (GraphiQL then cannot complete) |
 | APPMANAGE_METRICS_PUBLIC | false: `true` serves `/metrics` without a token |
+| APPMANAGE_HOST_LABELS | none: labels of the agent's Docker host, `key=value,key2=value2` |
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import socket
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ from appmanage.catalog.warning_kinds import parse_refuse
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SHIPPED_CATALOG = PACKAGE_DIR.parent / "catalog"
+_PLAIN_SQLITE_URL = re.compile(r"sqlite:///[\w./ -]*", re.ASCII)  # what normalise_database_url leaves unchanged
 
 
 def _env(name: str, default: str) -> str:
@@ -56,8 +59,8 @@ class Settings:
     data_dir: Path
     host: str = "127.0.0.1"
     port: int = 8080
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    database_url: str = ""
+    redis_url: str = field(default="redis://127.0.0.1:6379/0", repr=False)  # may hold a password
+    database_url: str = field(default="", repr=False)
     namespace: str = "appmanage"
     catalogs: tuple[Path, ...] = field(default_factory=lambda: (SHIPPED_CATALOG,))
     workers: int = 2
@@ -82,10 +85,16 @@ class Settings:
     max_list_size: int = 10_000
     introspection: bool = True
     metrics_public: bool = False
+    host_labels: str = ""
+    agent_host: str = "local"  # the Docker host this agent or worker serves (`--host`)
 
     def __post_init__(self) -> None:
-        if not self.database_url:
-            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'appmanage.db'}")
+        database_url = self.database_url or f"sqlite:///{self.data_dir / 'appmanage.db'}"
+        if not _PLAIN_SQLITE_URL.fullmatch(database_url):  # a plain SQLite path needs no SQLAlchemy to parse
+            from appmanage.storage.urls import normalise_database_url
+
+            database_url = normalise_database_url(database_url)
+        object.__setattr__(self, "database_url", database_url)
 
     @property
     def apps_dir(self) -> Path:
@@ -137,6 +146,7 @@ class Settings:
             max_list_size=int(_env("MAX_LIST_SIZE", "10000")),
             introspection=_env("INTROSPECTION", "true").lower() not in ("false", "0", "no", "off"),
             metrics_public=_env("METRICS_PUBLIC", "false").lower() in ("true", "1", "yes", "on"),
+            host_labels=_env("HOST_LABELS", ""),
         )
 
 

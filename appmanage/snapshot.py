@@ -1,15 +1,23 @@
 """Apps as they are now: their rows, jobs and containers, and the status computed from them.
 
-One Docker listing and three database reads serve any number of apps. A mutation takes
+One Docker listing and three database reads serve any number of apps. The apps of other
+Docker hosts than this process's (`agent_host`) are computed from their agents' last
+listings (`host_containers.py`) and their host's availability (`host_availability.py`). A mutation takes
 its app's snapshot once: the state right after its job is accepted follows from it
 (`with_job`), as the status function is pure.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
+
+from appmanage.host_availability import availability, offline_reason, registered_hosts
+from appmanage.host_containers import read_containers
+from appmanage.hosts.facts import ONLINE
 from appmanage.runtime.containers import ContainerInfo, DockerUnavailable
 from appmanage.services import Services
 from appmanage.status import JobSummary, Status, StatusFacts, compute_status
@@ -23,6 +31,7 @@ class AppSnapshot:
     status: Status
     containers: tuple[ContainerInfo, ...]
     active_job: Job | None
+    host_online: bool = True
 
 
 def summary(job: Job | None) -> JobSummary | None:
@@ -53,19 +62,38 @@ def take_snapshot(
             projects = services.containers.by_project(only)
         except DockerUnavailable:
             docker_ok = False
+    own = services.settings.agent_host
+    # this process's own engine answers for its host itself (docker_ok): no heartbeat's lag,
+    # and no registry read while every app is on it (the one-host case stays as fast as before)
+    others = {a.host for a in apps} - {own}
+    registry = registered_hosts(services.redis, services.settings.namespace) if others else None
+    hosts = {**availability(None if registry is None else registry[1], others), own: ONLINE}
+    remote = _remote_listings(services, [a for a in apps if a.host != own])
     snapshots = []
     for app in apps:
-        containers = tuple(sorted(projects.get(app.name, ()), key=lambda c: (c.service, c.name)))
+        listing = projects.get(app.name, ()) if app.host == own else remote.get(app.name, ())
+        containers = tuple(sorted(listing, key=lambda c: (c.service, c.name)))
         facts = StatusFacts(
             installed=app.installed,
             desired_running=app.desired_running,
             active_job=summary(active.get(app.name)),
             last_job=summary(last.get(app.name)),
             containers=[c.as_state() for c in containers],
-            docker_ok=docker_ok,
+            docker_ok=docker_ok or app.host != own,
+            host_offline=offline_reason(app.host, hosts[app.host]),
         )
-        snapshots.append(AppSnapshot(app, compute_status(facts), containers, active.get(app.name)))
+        status = compute_status(facts)
+        snapshots.append(AppSnapshot(app, status, containers, active.get(app.name), hosts[app.host].online))
     return snapshots
+
+
+def _remote_listings(services: Services, apps: Sequence[App]) -> dict[str, list[ContainerInfo]]:
+    listings: dict[str, list[ContainerInfo]] = {}
+    for host in {a.host for a in apps}:
+        names = [a.name for a in apps if a.host == host]
+        with contextlib.suppress(RedisError):  # the host reads OFFLINE: Redis does not answer
+            listings.update(read_containers(services.redis, services.settings.namespace, host, names))
+    return listings
 
 
 def snapshot_of(services: Services, name: str) -> AppSnapshot | None:

@@ -1,6 +1,8 @@
 """The status of an app, as one pure function of what we know about it.
 
-The rules of DESIGN.md, first match wins: a job in flight, Docker silent, failure,
+The rules of DESIGN.md, first match wins: the app's host offline (its agent silent or
+too old, its engine not answering: UNKNOWN with the host's reason, a queued job waits on
+the host's queue), a job in flight, Docker silent, failure,
 crash loop, exited, degraded, unhealthy, running. One-shot containers (exit 0, restart
 policy `no` or `on-failure`) are done, not down, and take no part after the FAILED rule.
 """
@@ -82,6 +84,7 @@ class StatusFacts:
     last_job: JobSummary | None
     containers: Sequence[ContainerState]
     docker_ok: bool
+    host_offline: str | None = None  # why the app's host is OFFLINE; None: it is online
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class Status:
 
 
 def compute_status(facts: StatusFacts) -> Status:
+    if facts.host_offline is not None:
+        return Status(AppStatus.UNKNOWN, facts.host_offline)
     job = facts.active_job
     if job is not None:
         doing = job.step or job.state.value.lower()

@@ -2,6 +2,10 @@
 
 The last announced status of each app is kept in Redis beside the event stream, so the
 watcher and every worker can announce without announcing one change twice.
+
+A process sees the containers of one Docker engine only, its host's (`agent_host`), so it
+announces the apps on that host, and the apps of any host that is offline (UNKNOWN, with
+the host's reason, needs no engine); the apps of other hosts are their agents' to announce.
 """
 
 from __future__ import annotations
@@ -9,6 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
+from redis.exceptions import RedisError
+
+from appmanage.enums import AppStatus
+from appmanage.host_containers import forget_containers, publish_containers
 from appmanage.runtime.containers import ContainerInfo
 from appmanage.services import Services
 from appmanage.snapshot import AppSnapshot, take_snapshot
@@ -36,11 +44,28 @@ def announce(
         log.warning("statuses not announced: %s", exc)
         return 0
     gone -= {s.app.name for s in snapshots}
-    published = publish_statuses(services, snapshots)
+    _share_listings(services, snapshots, gone)
+    published = publish_statuses(services, [s for s in snapshots if _ours(services, s)])
     for name in gone:
         payload = {"app": name, "status": "UNKNOWN", "reason": "the app was uninstalled", "removed": True}
         published += services.stream.publish_change(tracked, name, None, "status", payload)
     return published
+
+
+def _share_listings(services: Services, snapshots: Sequence[AppSnapshot], gone: Collection[str]) -> None:
+    """This host's listings, for the API processes of other hosts (`host_containers.py`);
+    none while Docker is silent (UNKNOWN), so the last good listing stays."""
+    namespace, host = services.settings.namespace, services.settings.agent_host
+    ours = [s for s in snapshots if s.app.host == host and s.status.status is not AppStatus.UNKNOWN]
+    try:
+        publish_containers(services.redis, namespace, host, {s.app.name: s.containers for s in ours})
+        forget_containers(services.redis, namespace, host, gone)
+    except RedisError as exc:
+        log.warning("container listings not shared: %s", exc)
+
+
+def _ours(services: Services, snapshot: AppSnapshot) -> bool:
+    return snapshot.app.host == services.settings.agent_host or not snapshot.host_online
 
 
 def publish_statuses(services: Services, snapshots: Iterable[AppSnapshot]) -> int:

@@ -11,16 +11,17 @@ What is measured
                          listing, and the status function for every app;
     * cold query      -- the whole query with the API's AppStates emptied before each run
                          (what the first query after a reconnection of the stream costs);
-    * graphql query   -- the whole query executed in-process against the real Strawberry
-                         schema (`schema.execute` with a Context as the API process makes
-                         it: real Services, the container cache, a started event hub and
-                         the AppStates it keeps current);
+    * graphql query   -- the whole query executed in-process against the schema the API
+                         serves (`build_schema(settings)`, with its caps; `execute` with a
+                         Context as the API process makes it: real Services, the container
+                         cache, a started event hub and the AppStates it keeps current);
     * floor           -- the same selection on a tiny schema built here of plain Strawberry
                          types over N ready objects: no AppManage code, no Docker, no
                          database. What Strawberry alone costs for that answer.
 
     It prints p50 / p95 over --runs runs (after one warm-up run) and the cost per app,
-    so that growth can be compared with linear. With --profile it also prints a cProfile
+    so that growth can be compared with linear; the graphql query and the floor take
+    turns, run by run, so that both see the same load of the machine. With --profile it also prints a cProfile
     of the GraphQL query at the largest size. Containers created by other projects on the
     host are listed by AppManage too; their number is printed.
 
@@ -69,7 +70,7 @@ from appmanage.runtime.container_cache import ContainerCache
 from appmanage.runtime.containers import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
 from appmanage.schema.apps import App as AppType
 from appmanage.schema.context import Context
-from appmanage.schema.schema import schema
+from appmanage.schema.schema import build_schema
 from appmanage.services import Services
 from appmanage.snapshot import take_snapshot
 from appmanage.storage import queries
@@ -88,7 +89,7 @@ STAGES = (
     ("db reads", "the three reads take_snapshot makes (apps, unfinished jobs, last jobs)"),
     ("snapshot", "take_snapshot: db reads + listing + status of every app"),
     ("cold query", "the whole query, AppStates emptied before each run"),
-    ("graphql query", "the whole query, in-process, against the real schema"),
+    ("graphql query", "the whole query, in-process, against the served schema (with its caps)"),
     ("floor", "the same selection on plain Strawberry types over N ready objects"),
 )
 
@@ -114,6 +115,20 @@ def timed(action: Callable[[], Any], runs: int) -> list[float]:
         start = time.perf_counter()
         action()
         samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def taking_turns(actions: dict[str, Callable[[], Any]], runs: int) -> dict[str, list[float]]:
+    """Milliseconds of each action's `runs` calls, the actions taking turns (after one
+    warm-up call each), so that the query and its floor see the same load of the machine."""
+    for action in actions.values():
+        action()
+    samples: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(runs):
+        for name, action in actions.items():
+            start = time.perf_counter()
+            action()
+            samples[name].append((time.perf_counter() - start) * 1000)
     return samples
 
 
@@ -178,7 +193,9 @@ class Fixture:
             self.api.remove_container(container_id, force=True, v=True)
 
 
-def measure(fixture: Fixture, context: Context, loop: asyncio.AbstractEventLoop, runs: int) -> Figures:
+def measure(
+    fixture: Fixture, served: strawberry.Schema, context: Context, loop: asyncio.AbstractEventLoop, runs: int
+) -> Figures:
     services = fixture.services
     reader_api = services.containers.api
 
@@ -195,7 +212,7 @@ def measure(fixture: Fixture, context: Context, loop: asyncio.AbstractEventLoop,
         take_snapshot(services)
 
     def query() -> None:
-        result = run(loop, schema.execute(QUERY, context_value=context))
+        result = run(loop, served.execute(QUERY, context_value=context))
         if result.errors:
             raise RuntimeError(result.errors)
         if len(result.data["apps"]) < fixture.apps:  # type: ignore[index]
@@ -220,7 +237,10 @@ def measure(fixture: Fixture, context: Context, loop: asyncio.AbstractEventLoop,
         )
     )
     host_containers = len(reader_api.containers(all=True, quiet=True, filters={"label": PROJECT_LABEL}))
-    return Figures(fixture.apps, host_containers, {name: timed(run, runs) for name, run in stages.items()})
+    compared = ("graphql query", "floor")
+    samples = {name: timed(run, runs) for name, run in stages.items() if name not in compared}
+    samples.update(taking_turns({name: stages[name] for name in compared}, runs))
+    return Figures(fixture.apps, host_containers, samples)
 
 
 @strawberry.enum
@@ -286,7 +306,7 @@ def summary_line(figures: Figures) -> str:
     return f"apps query p50 {query:.1f} ms at {figures.size} apps; floor {floor:.1f} ms; ratio {query / floor:.2f}"
 
 
-def profile_query(context: Context, loop: asyncio.AbstractEventLoop, top: int) -> str:
+def profile_query(served: strawberry.Schema, context: Context, loop: asyncio.AbstractEventLoop, top: int) -> str:
     """cProfile sees one thread only, and the store refreshes in a worker thread: so
     take_snapshot (what a cold store costs) is profiled here in the main thread, then the
     query over the warm store."""
@@ -295,7 +315,7 @@ def profile_query(context: Context, loop: asyncio.AbstractEventLoop, top: int) -
     snapshot_profile, query_profile = cProfile.Profile(), cProfile.Profile()
     for _ in range(5):
         snapshot_profile.runcall(take_snapshot, services)
-        run(loop, profiled(query_profile, schema.execute(QUERY, context_value=context)))
+        run(loop, profiled(query_profile, served.execute(QUERY, context_value=context)))
     for title, profiler in (("take_snapshot", snapshot_profile), ("graphql query", query_profile)):
         out.write(f"\n===== {title}: 5 calls, sorted by own time =====\n")
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
@@ -362,15 +382,16 @@ def main() -> int:
             hub.add_listener(app_states.on_event)
             run(loop, connect(hub))
             context = Context(services=services, hub=hub, role=Role.VIEWER, app_states=app_states)
+            served = build_schema(settings)  # with the caps of APPMANAGE_MAX_*, as the API serves it
             for size in sizes:
                 start = time.perf_counter()
                 fixture.grow_to(size)
                 print(f"N={size}: containers and rows ready in {time.perf_counter() - start:.1f} s", flush=True)
-                figures.append(measure(fixture, context, loop, args.runs))
+                figures.append(measure(fixture, served, context, loop, args.runs))
             report(figures, args.runs)
             if args.profile:
                 print(f"\ncProfile at N={sizes[-1]}:")
-                print(profile_query(context, loop, args.top))
+                print(profile_query(served, context, loop, args.top))
             print(summary_line(figures[-1]))
         finally:
             if hub is not None:

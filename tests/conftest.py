@@ -18,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from appmanage.config import SHIPPED_CATALOG, Settings
-from tests.support.databases import postgres
+from tests.support.databases import database, database_url, migrated_postgres_template, postgres
 from tests.support.graphql import ADMIN_TOKEN, GraphQLClient
 from tests.support.playwright import page, traffic
 from tests.support.processes import Server, settings_env, start_server, stop_server
@@ -30,6 +30,9 @@ __all__ = [
     "FIXTURES",
     "RUN_ID",
     "Server",
+    "database",
+    "database_url",
+    "migrated_postgres_template",
     "page",
     "postgres",
     "settings_env",

@@ -91,8 +91,8 @@ def test_the_agent_forks_its_workers_and_watcher_and_forks_a_killed_worker_again
     assert agent in children_of(run.pid)
 
 
-def test_an_unknown_docker_host_is_refused(settings: Settings) -> None:
+def test_a_malformed_host_name_is_refused(settings: Settings) -> None:
     env = settings_env(settings)
-    done = subprocess.run([*APPMANAGE, "agent", "--host", "elsewhere"], env=env, capture_output=True, text=True)
+    done = subprocess.run([*APPMANAGE, "agent", "--host", "Else Where"], env=env, capture_output=True, text=True)
     assert done.returncode == 2
-    assert "unknown Docker host 'elsewhere'" in done.stderr
+    assert "host name 'Else Where'" in done.stderr

@@ -54,10 +54,10 @@ def add_app(services: Services, name: str, busy: bool = False) -> None:
 
 
 @pytest.fixture
-def stocked(settings: Settings, tmp_path: Path) -> Iterator[tuple[Services, GraphQLClient]]:
-    """An API of its own over a database holding APPS apps (no containers: FAILED, or
-    INSTALLING while a job is in flight), inserted in shuffled order."""
-    with private_services(settings, tmp_path) as services:
+def stocked(settings: Settings, tmp_path: Path, database_url: str) -> Iterator[tuple[Services, GraphQLClient]]:
+    """An API of its own over a database (each backend) holding APPS apps (no containers:
+    FAILED, or INSTALLING while a job is in flight), inserted in shuffled order."""
+    with private_services(settings, tmp_path, database_url=database_url) as services:
         for index in sorted(range(APPS), key=lambda i: (i * 7) % APPS):
             add_app(services, f"page-{index:02d}", busy=index in BUSY)
         with TestClient(create_app(services.settings)) as client:

@@ -70,6 +70,8 @@ OPERATIONS = (
     Operation("Query.appLogs", Role.VIEWER, f'query {{ appLogs(name: "{NO_APP}") {{ line }} }}', answers="NOT_FOUND"),
     Operation("Query.health", Role.VIEWER, "query { health { redis } }"),
     Operation("Query.tokens", Role.ADMIN, "query { tokens { id name role } }"),
+    Operation("Query.hosts", Role.VIEWER, "query { hosts { name status } }"),
+    Operation("Query.host", Role.VIEWER, f'query {{ host(name: "{NO_APP}") {{ name }} }}'),
     Operation(
         "Mutation.installApp",
         Role.OPERATOR,
@@ -106,6 +108,14 @@ OPERATIONS = (
         Role.VIEWER,
         f'subscription {{ appLogs(name: "{NO_APP}") {{ line }} }}',
         answers="NOT_FOUND",
+    ),
+    Operation("Mutation.drainHost", Role.ADMIN, f'mutation {{ drainHost(name: "{NO_APP}") {{ __typename }} }}'),
+    Operation("Mutation.undrainHost", Role.ADMIN, f'mutation {{ undrainHost(name: "{NO_APP}") {{ __typename }} }}'),
+    Operation(
+        "Subscription.hostStatusChanged",
+        Role.VIEWER,
+        f'subscription {{ hostStatusChanged(name: "{NO_APP}") {{ status }} }}',
+        waits=True,
     ),
     Operation("Subscription.events", Role.VIEWER, 'subscription { events(after: "1-0") { __typename } }'),
 )

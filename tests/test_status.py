@@ -25,8 +25,12 @@ def facts(
     active: JobSummary | None = None,
     last: JobSummary | None = None,
     docker_ok: bool = True,
+    host_offline: str | None = None,
 ) -> StatusFacts:
-    return StatusFacts(installed, desired_running, active, last, list(containers), docker_ok)
+    return StatusFacts(installed, desired_running, active, last, list(containers), docker_ok, host_offline)
+
+
+B_SILENT = "host b is OFFLINE: agent not seen since 2026-12-10T10:00:00+00:00"
 
 
 def job(kind: JobKind, state: JobState, error: str | None = None) -> JobSummary:
@@ -45,6 +49,21 @@ CASES = [
     ("stop running", facts(run(), active=job(JobKind.STOP, JobState.RUNNING)), "STOPPING", ""),
     ("job beats Docker silence", facts(docker_ok=False, active=job(JobKind.STOP, JobState.RUNNING)), "STOPPING", ""),
     ("docker silent", facts(run(), docker_ok=False), "UNKNOWN", "Docker"),
+    ("host offline", facts(run(), host_offline=B_SILENT), "UNKNOWN", B_SILENT),
+    (
+        "host offline beats a queued job",
+        facts(host_offline=B_SILENT, active=job(JobKind.START, JobState.QUEUED)),
+        "UNKNOWN",
+        "host b is OFFLINE",
+    ),
+    ("host offline beats Docker silence", facts(docker_ok=False, host_offline=B_SILENT), "UNKNOWN", "agent not seen"),
+    (
+        "host offline beats a failed install",
+        facts(installed=False, host_offline=B_SILENT, last=job(JobKind.INSTALL, JobState.FAILED, "boom")),
+        "UNKNOWN",
+        "host b",
+    ),
+    ("host online: containers decide", facts(run(), host_offline=None), "RUNNING", None),
     (
         "install failed, never ran",
         facts(installed=False, last=job(JobKind.INSTALL, JobState.FAILED, "pull access denied")),

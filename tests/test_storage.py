@@ -41,18 +41,13 @@ def test_sqlite_is_in_wal_mode_and_private(tmp_path: Path) -> None:
     database.dispose()
 
 
-def test_sqlite_allows_one_unfinished_job_per_app(tmp_path: Path) -> None:
-    one_unfinished_job_per_app(sqlite(tmp_path))
+def test_one_unfinished_job_per_app(database: Database) -> None:
+    one_unfinished_job_per_app(database)
 
 
-def test_postgres_allows_one_unfinished_job_per_app(postgres: Database) -> None:
-    one_unfinished_job_per_app(postgres)
-
-
-def test_writers_wait_for_each_other_instead_of_failing(tmp_path: Path) -> None:
+def test_writers_wait_for_each_other_instead_of_failing(database: Database) -> None:
     """Twenty threads, each reading then writing in one transaction: with the lock taken
     up front no one sees "database is locked" or loses an update."""
-    database = sqlite(tmp_path)
     add_app(database, "counter")
     errors: list[BaseException] = []
 
@@ -75,4 +70,3 @@ def test_writers_wait_for_each_other_instead_of_failing(tmp_path: Path) -> None:
     with database.read() as session:
         app = session.get(App, "counter")
         assert app is not None and app.version == "201"
-    database.dispose()

@@ -24,7 +24,6 @@ from appmanage.storage import retention
 from appmanage.storage.database import Database
 from appmanage.storage.models import App, Job, JobLogLine
 from appmanage.storage.retention import prune_finished_jobs
-from tests.support.databases import sqlite
 from tests.support.processes import Stack
 from tests.support.services import private_services
 from tests.support.wsclient import GraphQLWebSocket
@@ -75,18 +74,14 @@ def prunes_old_finished_jobs_only(db: Database, monkeypatch: pytest.MonkeyPatch)
     assert prune_finished_jobs(db, timedelta(days=30)) == 0
 
 
-def test_sqlite_prunes_old_finished_jobs_and_their_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    prunes_old_finished_jobs_only(sqlite(tmp_path), monkeypatch)
-
-
-def test_postgres_prunes_old_finished_jobs_and_their_lines(postgres: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    prunes_old_finished_jobs_only(postgres, monkeypatch)
+def test_prunes_old_finished_jobs_and_their_lines(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    prunes_old_finished_jobs_only(database, monkeypatch)
 
 
 @pytest.fixture
-def services(settings: Settings, tmp_path: Path) -> Iterator[Services]:
-    """In-process clients on a private database and Redis namespace (the real Redis)."""
-    with private_services(settings, tmp_path, job_retention_days=30) as services:
+def services(settings: Settings, tmp_path: Path, database_url: str) -> Iterator[Services]:
+    """In-process clients on a private database (each backend) and Redis namespace (the real Redis)."""
+    with private_services(settings, tmp_path, database_url=database_url, job_retention_days=30) as services:
         yield services
 
 

@@ -34,9 +34,9 @@ WORKER = "elsewhere:4242"
 
 
 @pytest.fixture
-def services(settings: Settings, tmp_path: Path) -> Iterator[Services]:
-    """In-process clients on a private database and Redis namespace."""
-    with private_services(settings, tmp_path) as services:
+def services(settings: Settings, tmp_path: Path, database_url: str) -> Iterator[Services]:
+    """In-process clients on a private database (each backend) and Redis namespace."""
+    with private_services(settings, tmp_path, database_url=database_url) as services:
         yield services
 
 

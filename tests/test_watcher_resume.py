@@ -40,8 +40,9 @@ def exited(name: str) -> ContainerInfo:
 
 
 @pytest.fixture
-def services(settings: Settings, tmp_path: Path) -> Iterator[Services]:
-    with private_services(settings, tmp_path, containers=AllExited()) as services:
+def services(settings: Settings, tmp_path: Path, database_url: str) -> Iterator[Services]:
+    """On a private database of each backend."""
+    with private_services(settings, tmp_path, containers=AllExited(), database_url=database_url) as services:
         yield services
 
 

@@ -7,13 +7,16 @@ on the folder it really renders, before every `up` (jobs/host_access.py), and ru
 compose config a second time for one install cost ~60 ms before the job even existed.
 So without refusals an install whose templates do not render to valid compose is
 accepted and its job fails with compose's message; with refusals the submission renders
-and reviews too, so a refused kind is answered at once; a preview always renders."""
+and reviews too, so a refused kind is answered at once; a preview always renders.
+
+The host is the one asked for, or the one placement chooses (`apps/placement.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from appmanage.apps.placement import check_host, choose_host, named_host
 from appmanage.apps.preview import RenderedProject, render_project
 from appmanage.apps.reinstall import settings_over_kept_data
 from appmanage.apps.validation import (
@@ -21,14 +24,14 @@ from appmanage.apps.validation import (
     check_name_free,
     check_ports_free,
     check_refusals,
-    check_requirements,
     checked_ports,
-    host_ports_in_use,
+    host_offers,
 )
 from appmanage.catalog.model import CatalogApp
 from appmanage.catalog.params import resolve_settings
 from appmanage.errors import Conflict, NotFound
 from appmanage.services import Services
+from appmanage.storage.models import LOCAL_HOST
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class InstallPlan:
     ports: list[int]
     busy: set[int]
     project: RenderedProject
+    host: str
 
 
 @dataclass(frozen=True)
@@ -54,31 +58,49 @@ class InstallChecks:
     settings: dict[str, str]
     ports: list[int]
     busy: set[int]
+    host: str
 
 
 def validate_install(
-    services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
+    services: Services,
+    catalog_name: str,
+    name: str,
+    version: str | None,
+    given: Mapping[str, str],
+    host: str | None = None,
 ) -> InstallPlan:
     """Every check, the render and its host-access review included (previewInstall)."""
-    checks = _checks(services, catalog_name, name, version, given)
+    checks = _checks(services, catalog_name, name, version, given, host)
     project = render_project(services, checks.catalog_app, name, checks.version, checks.settings)
     check_refusals(services, project)
-    return InstallPlan(checks.catalog_app, name, checks.version, checks.settings, checks.ports, checks.busy, project)
+    return InstallPlan(
+        checks.catalog_app, name, checks.version, checks.settings, checks.ports, checks.busy, project, checks.host
+    )
 
 
 def check_install(
-    services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
+    services: Services,
+    catalog_name: str,
+    name: str,
+    version: str | None,
+    given: Mapping[str, str],
+    host: str | None = None,
 ) -> InstallChecks:
     """The checks installApp answers from before its job exists; with APPMANAGE_REFUSE set,
     the render and its review too (see the module's docstring)."""
     if services.settings.refuse:
-        plan = validate_install(services, catalog_name, name, version, given)
-        return InstallChecks(plan.catalog_app, name, plan.version, plan.settings, plan.ports, plan.busy)
-    return _checks(services, catalog_name, name, version, given)
+        plan = validate_install(services, catalog_name, name, version, given, host)
+        return InstallChecks(plan.catalog_app, name, plan.version, plan.settings, plan.ports, plan.busy, plan.host)
+    return _checks(services, catalog_name, name, version, given, host)
 
 
 def _checks(
-    services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
+    services: Services,
+    catalog_name: str,
+    name: str,
+    version: str | None,
+    given: Mapping[str, str],
+    host: str | None,
 ) -> InstallChecks:
     check_name(name)
     catalog_app = services.catalog.get(catalog_name)
@@ -92,11 +114,16 @@ def _checks(
     given = settings_over_kept_data(services, catalog_app, name, given)
     settings = resolve_settings(catalog_app, given, host=services.settings.public_host)
     ports = checked_ports(catalog_app, settings)
-    check_requirements(services, catalog_app)
-    busy = host_ports_in_use(services)
-    if services.containers.by_project(name):
+    offers = host_offers(services, host)
+    if host is None:
+        chosen = choose_host(offers, catalog_app.name, catalog_app.requirements, ports)
+    else:
+        chosen = named_host(offers, host)
+        check_host(chosen, catalog_app.name, catalog_app.requirements, ports)
+    busy = set(chosen.busy_ports)
+    if chosen.name == LOCAL_HOST and services.containers.by_project(name):
         raise Conflict(f"Docker already runs a compose project named {name}")
     with services.db.read() as session:
         check_name_free(session, name)
-        check_ports_free(session, ports, busy, except_app=None)
-    return InstallChecks(catalog_app, name, version, settings, ports, busy)
+        check_ports_free(session, ports, busy, except_app=None, host=chosen.name)
+    return InstallChecks(catalog_app, name, version, settings, ports, busy, chosen.name)

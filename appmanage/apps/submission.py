@@ -84,16 +84,23 @@ class Accepted:
 
 
 def submit_install(
-    services: Services, catalog_name: str, name: str, version: str | None, given: Mapping[str, str]
+    services: Services,
+    catalog_name: str,
+    name: str,
+    version: str | None,
+    given: Mapping[str, str],
+    host: str | None = None,
 ) -> Accepted:
-    plan = check_install(services, catalog_name, name, version, given)
+    """Onto `host`, or the host placement chooses when it is None."""
+    plan = check_install(services, catalog_name, name, version, given, host)
     with services.db.write() as session:
         check_name_free(session, name)
-        check_ports_free(session, plan.ports, plan.busy, except_app=None)
+        check_ports_free(session, plan.ports, plan.busy, except_app=None, host=plan.host)
         now = utcnow()
         app = App(
             name=name,
             catalog_app=plan.catalog_app.name,
+            host=plan.host,
             source=plan.catalog_app.source,
             version=plan.version,
             settings=plan.settings,
@@ -146,12 +153,13 @@ def submit_update(services: Services, name: str, version: str) -> Accepted:
 def _submit_change(services: Services, name: str, kind: JobKind, prepare: Prepare) -> Accepted:
     snapshot = _changeable(services, name, kind)
     params, new_ports = prepare(snapshot.app)
-    busy = host_ports_in_use(services) if new_ports else set()
+    host = snapshot.app.host
+    busy = host_ports_in_use(services, host) if new_ports else set()
     try:
         with services.db.write() as session:
             if session.get(App, name) is None:
                 raise NotFound(f"no app is named {name}")
-            check_ports_free(session, new_ports, busy, except_app=name)
+            check_ports_free(session, new_ports, busy, except_app=name, host=host)
             job = records.new_job(session, name, kind, to_json(params))
     except IntegrityError:
         with services.db.read() as session:
@@ -171,6 +179,8 @@ def _changeable(services: Services, name: str, kind: JobKind) -> AppSnapshot:
         raise _busy(snapshot.active_job)
     status = snapshot.status
     if status.status is AppStatus.UNKNOWN:
+        if status.reason and status.reason.startswith(f"host {snapshot.app.host}"):
+            raise Unavailable(f"{name} cannot be changed now: {status.reason}; try again when the host is back")
         raise Unavailable(f"Docker does not answer, so {name} cannot be changed now; try again when it is back")
     action = ACTION_OF_KIND[kind]
     if action not in status.actions:
@@ -219,6 +229,6 @@ def _busy(job: Job) -> Conflict:
 def _enqueue(services: Services, accepted: AppSnapshot) -> Accepted:
     job = accepted.active_job
     assert job is not None
-    dispatch(services, job)
+    dispatch(services, job, accepted.app.host)
     publish_statuses(services, [accepted])
     return Accepted(job, accepted)

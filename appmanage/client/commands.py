@@ -8,7 +8,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from appmanage.client import actions, documents, reads
+from appmanage.client import actions, documents, hosts, reads
 from appmanage.client.output import fail
 from appmanage.client.session import REFUSED, UNREACHABLE, Session, add_connection_options, add_wait_option
 from appmanage.client.transport import ApiError, ClientError
@@ -43,6 +43,11 @@ API_COMMANDS: dict[str, str] = {
     "Subscription.jobUpdated": "job --follow",
     "Subscription.appLogs": "logs --follow",
     "Subscription.events": "events",
+    "Query.hosts": "hosts",
+    "Query.host": "host",
+    "Mutation.drainHost": "drain",
+    "Mutation.undrainHost": "undrain",
+    "Subscription.hostStatusChanged": "hosts --follow",
 }
 
 
@@ -111,6 +116,16 @@ def add_client_parsers(commands: Subparsers) -> frozenset[str]:
     command("whoami", reads.whoami, "the role the token grants")
     events = command("events", reads.events, "the event stream, replayed after a cursor then live")
     events.add_argument("--after", metavar="CURSOR", help="resume after this cursor")
+    hosts_command = command("hosts", hosts.hosts, "the Docker hosts: status, resources, app count")
+    hosts_command.add_argument("--follow", action="store_true", help="then print each host status change")
+    command("host", hosts.host, "one Docker host and its facts").add_argument("name")
+    for name, draining, help_text in (
+        ("drain", True, "a host takes no new installs (ADMIN)"),
+        ("undrain", False, "a host takes new installs again (ADMIN)"),
+    ):
+        drain = command(name, hosts.drain, help_text)
+        drain.add_argument("name")
+        drain.set_defaults(drain=draining)
     api_token = command("api-token", reads.api_token, "API tokens over the API (ADMIN); `token` works locally")
     actions_of_token = api_token.add_subparsers(dest="action", required=True)
     token_list = actions_of_token.add_parser("list", help="live tokens")

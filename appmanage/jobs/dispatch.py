@@ -16,10 +16,11 @@ from appmanage.storage.models import Job
 log = logging.getLogger(__name__)
 
 
-def dispatch(services: Services, job: Job) -> None:
+def dispatch(services: Services, job: Job, host: str) -> None:
+    """Onto the queue of `host`, the Docker host of the job's app."""
     try:
         timeout = queue.job_timeout(job.kind, services.settings)
-        queue.enqueue(services.redis, services.settings.namespace, job.id, timeout)
+        queue.enqueue(services.redis, services.settings.namespace, job.id, timeout, host=host)
     except RedisError as exc:
         log.warning("job %s stays QUEUED until Redis answers: %s", job.id, exc)
     services.stream.publish("job", {"job": job_payload(job), "line": None})

@@ -15,6 +15,7 @@ from rq.job import Job as RQJob
 
 from appmanage.config import Settings
 from appmanage.enums import JobKind
+from appmanage.storage.models import LOCAL_HOST
 
 RUN_FUNCTION = "appmanage.jobs.runner.run"
 RESULT_TTL = 3600
@@ -40,16 +41,18 @@ def job_timeout(kind: JobKind, settings: Settings) -> int:
     return int(COMPOSE_STEPS[kind] * settings.compose_timeout) + JOB_MARGIN_SECONDS
 
 
-def queue_name(namespace: str) -> str:
-    return f"{namespace}-jobs"
+def queue_name(namespace: str, host: str = LOCAL_HOST) -> str:
+    """Each Docker host has its own queue: only its agent's workers consume it, so a job
+    runs beside the engine of its app, and waits there while that host is away."""
+    return f"{namespace}-jobs-{host}"
 
 
-def job_queue(redis: Redis, namespace: str) -> Queue:
-    return Queue(queue_name(namespace), connection=redis)
+def job_queue(redis: Redis, namespace: str, host: str = LOCAL_HOST) -> Queue:
+    return Queue(queue_name(namespace, host), connection=redis)
 
 
-def enqueue(redis: Redis, namespace: str, job_id: str, timeout: int) -> None:
-    job_queue(redis, namespace).enqueue_call(
+def enqueue(redis: Redis, namespace: str, job_id: str, timeout: int, *, host: str) -> None:
+    job_queue(redis, namespace, host).enqueue_call(
         RUN_FUNCTION,
         args=(job_id,),
         job_id=job_id,

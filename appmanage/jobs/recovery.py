@@ -1,7 +1,8 @@
 """Recovery: the Job rows are the truth, and Redis or a worker may vanish at any time.
 
 Every few seconds, in every worker and in the watcher (the judge of the heartbeats that
-jobs/heartbeat.py writes):
+jobs/heartbeat.py writes), for the jobs of the apps on their own Docker host only (an
+agent judges its own workers, and requeues onto its own host's queue):
 - a RUNNING job is FAILED with "worker lost", naming the containers it left behind, and
   its app's status announced, only when its worker is gone: its heartbeat is older than
   LOST_AFTER by the database's clock (the one clock every host shares; heartbeats are
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq.job import Job as RQJob
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 
 from appmanage.enums import JobState
 from appmanage.jobs import queue
@@ -37,7 +38,7 @@ from appmanage.services import Services
 from appmanage.status_feed import announce
 from appmanage.storage import queries
 from appmanage.storage.clock import database_now
-from appmanage.storage.models import Job, utcnow
+from appmanage.storage.models import LOCAL_HOST, App, Job, utcnow
 from appmanage.storage.retention import prune_finished_jobs
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,11 @@ def fail_lost_jobs(services: Services) -> list[Job]:
     with services.db.read() as session:
         now = database_now(session)
         suspects = list(
-            session.scalars(select(Job).where(Job.state == JobState.RUNNING, Job.heartbeat_at < now - LOST_AFTER))
+            session.scalars(
+                select(Job)
+                .outerjoin(App, App.name == Job.app_name)
+                .where(Job.state == JobState.RUNNING, Job.heartbeat_at < now - LOST_AFTER, _on_host(services))
+            )
         )
     failed = []
     for suspect in suspects:
@@ -114,7 +119,11 @@ def requeue_orphans(services: Services) -> list[str]:
     cutoff = utcnow() - REQUEUE_GRACE
     with services.db.read() as session:
         queued = list(
-            session.execute(select(Job.id, Job.kind).where(Job.state == JobState.QUEUED, Job.created_at < cutoff))
+            session.execute(
+                select(Job.id, Job.kind)
+                .outerjoin(App, App.name == Job.app_name)
+                .where(Job.state == JobState.QUEUED, Job.created_at < cutoff, _on_host(services))
+            )
         )
     requeued = []
     for job_id, kind in queued:
@@ -122,13 +131,19 @@ def requeue_orphans(services: Services) -> list[str]:
             if RQJob.exists(job_id, connection=services.redis):
                 continue
             timeout = queue.job_timeout(kind, services.settings)
-            queue.enqueue(services.redis, services.settings.namespace, job_id, timeout)
+            host = services.settings.agent_host
+            queue.enqueue(services.redis, services.settings.namespace, job_id, timeout, host=host)
         except RedisError as exc:
             log.warning("cannot requeue job %s yet: %s", job_id, exc)
             break
         log.warning("job %s was QUEUED but unknown to RQ; enqueued again", job_id)
         requeued.append(job_id)
     return requeued
+
+
+def _on_host(services: Services) -> ColumnElement[bool]:
+    """Jobs of this process's Docker host (a job whose app row is gone counts as local's)."""
+    return func.coalesce(App.host, LOCAL_HOST) == services.settings.agent_host
 
 
 def prune_when_due(services: Services) -> int:

@@ -1,5 +1,6 @@
-"""An RQ worker on AppManage's queue. Several run side by side, so jobs of different
-apps run in parallel; jobs of one app never overlap (one unfinished job per app).
+"""An RQ worker on the queue of one Docker host (`--host`, default local). Several run side
+by side, so jobs of different apps run in parallel; jobs of one app never overlap (one
+unfinished job per app).
 
 Jobs run in the worker process itself (SimpleWorker): when a worker dies, its job and
 the compose process under it die with it, and recovery fails the job within seconds.
@@ -33,9 +34,11 @@ REDIS_RETRY_MAX_SECONDS = 2.0
 log = logging.getLogger(__name__)
 
 
-def work(settings: Settings, burst: bool = False) -> int:
+def work(settings: Settings, burst: bool = False, migrate: bool = True) -> int:
+    """`migrate=False` when the parent migrated before forking it (the agent)."""
     services = Services(settings)
-    services.db.migrate()
+    if migrate:
+        services.db.migrate()
     detect_compose_command()
     services.catalog  # noqa: B018 - read once, before the first job
     liveness = Liveness(services.redis, settings.namespace, worker_name())
@@ -61,7 +64,7 @@ def work(settings: Settings, burst: bool = False) -> int:
 
 def _rq_worker(services: Services) -> SimpleWorker:
     worker = SimpleWorker(
-        [job_queue(services.redis, services.settings.namespace)],
+        [job_queue(services.redis, services.settings.namespace, services.settings.agent_host)],
         connection=services.redis,
         name=f"appmanage-{worker_name()}-{secrets.token_hex(2)}",
         worker_ttl=WORKER_TTL,

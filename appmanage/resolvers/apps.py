@@ -8,7 +8,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from appmanage.app_states import AppStates
+from appmanage.app_states import AppState, AppStates
 from appmanage.enums import AppStatus
 from appmanage.errors import NotFound, ValidationFailed
 from appmanage.runtime.containers import LogEntry
@@ -22,12 +22,17 @@ MAX_PAGE = 500
 CURSOR_PREFIX = "app:"
 
 
-async def app_views(states: AppStates[V], status: AppStatus | None) -> list[V]:
+async def app_views(states: AppStates[V], status: AppStatus | None, host: str | None = None) -> list[V]:
     """Every app as the store keeps it shaped, by name; only the changed ones recomputed."""
     ordered = await states.current()
-    if status is None:
+    if status is None and host is None:
         return [s.view for s in ordered]
-    return [s.view for s in ordered if s.snapshot.status.status is status]
+    return [s.view for s in ordered if _matches(s, status, host)]
+
+
+def _matches(state: AppState[V], status: AppStatus | None, host: str | None) -> bool:
+    snapshot = state.snapshot
+    return (status is None or snapshot.status.status is status) and (host is None or snapshot.app.host == host)
 
 
 @dataclass(frozen=True)
@@ -37,13 +42,15 @@ class Page(Generic[V]):
     total_count: int
 
 
-async def app_page(states: AppStates[V], first: int, after: str | None, status: AppStatus | None) -> Page[V]:
-    """`first` apps by name after the cursor `after`, of the apps with `status` (all: None)."""
+async def app_page(
+    states: AppStates[V], first: int, after: str | None, status: AppStatus | None, host: str | None = None
+) -> Page[V]:
+    """`first` apps by name after the cursor `after`, of the apps with `status` on `host` (all: None)."""
     if not 1 <= first <= MAX_PAGE:
         raise ValidationFailed(f"first must be between 1 and {MAX_PAGE}, not {first}", "first")
     start_after = None if after is None else _name_of(after)
     ordered = await states.current()
-    matching = [s for s in ordered if status is None or s.snapshot.status.status is status]
+    matching = [s for s in ordered if _matches(s, status, host)]
     start = 0 if start_after is None else bisect_right([s.snapshot.app.name for s in matching], start_after)
     page = matching[start : start + first]
     return Page(

@@ -15,10 +15,15 @@ from appmanage.storage.models import Job
 
 
 async def install_app(
-    services: Services, catalog_app: str, name: str, version: str | None, settings: Iterable[GivenSetting] | None
+    services: Services,
+    catalog_app: str,
+    name: str,
+    version: str | None,
+    settings: Iterable[GivenSetting] | None,
+    host: str | None = None,
 ) -> Accepted:
     given = given_settings(settings)
-    return await to_thread(submission.submit_install, services, catalog_app, name, version, given)
+    return await to_thread(submission.submit_install, services, catalog_app, name, version, given, host)
 
 
 async def app_action(services: Services, name: str, kind: JobKind) -> Accepted:

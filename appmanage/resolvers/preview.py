@@ -11,7 +11,12 @@ from appmanage.services import Services
 
 
 async def preview_install(
-    services: Services, catalog_app: str, name: str, version: str | None, settings: Iterable[GivenSetting] | None
+    services: Services,
+    catalog_app: str,
+    name: str,
+    version: str | None,
+    settings: Iterable[GivenSetting] | None,
+    host: str | None = None,
 ) -> InstallPlan:
     given = given_settings(settings)
-    return await to_thread(validate_install, services, catalog_app, name, version, given)
+    return await to_thread(validate_install, services, catalog_app, name, version, given, host)

@@ -42,14 +42,18 @@ async def job_updates(services: Services, hub: EventHub, job_id: str) -> AsyncIt
                 yield event
 
 
+APP_EVENTS = ("status", "job")  # what `events` carries; hosts have hostStatusChanged
+
+
 async def all_events(hub: EventHub, after: str | None) -> AsyncIterator[Event]:
     """What came after the cursor, then live; the switch neither skips nor repeats."""
-    async with hub.subscribe(lambda _: True) as subscriber:
+    async with hub.subscribe(lambda event: event.kind in APP_EVENTS) as subscriber:
         last: tuple[int, int, int] | None = None
         if after is not None:
             async for event in hub.replay(after):
                 last = cursor_key(event.cursor)
-                yield event
+                if event.kind in APP_EVENTS:
+                    yield event
         while True:
             for event in unpack(await subscriber.next()):
                 if last is None or cursor_key(event.cursor) > last:

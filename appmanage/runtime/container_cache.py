@@ -71,6 +71,11 @@ class ContainerCache(ContainerReader):
             return known
         return {project: known[project]} if project in known else {}
 
+    def is_current(self, listing: dict[str, list[ContainerInfo]]) -> bool:
+        """Whether `listing`, the last answer of by_project() for every project, is still
+        what by_project() would answer: known at once, without Docker and without waiting."""
+        return self._following.is_set() and not self._stale and listing is self._projects
+
     def _refresh(self, known: dict[str, list[ContainerInfo]] | None, stale: set[str]) -> dict[str, list[ContainerInfo]]:
         if known is None or len(stale) > FULL_LISTING_ABOVE:
             return super().by_project()

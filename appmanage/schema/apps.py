@@ -75,6 +75,7 @@ class App:
     name: str
     catalog_app: str
     version: str
+    host: str = strawberry.field(description="The Docker host the app lives on (its agent's `--host`).")
     status: AppStatus
     status_reason: str | None
     available_actions: list[AppAction]
@@ -116,6 +117,7 @@ class App:
             name=app.name,
             catalog_app=app.catalog_app,
             version=app.version,
+            host=app.host,
             status=snapshot.status.status,
             status_reason=snapshot.status.reason,
             available_actions=list(snapshot.status.actions),

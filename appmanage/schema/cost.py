@@ -12,6 +12,7 @@ the caps are checked on that measure."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from strawberry.extensions import AddValidationRules
 
@@ -89,6 +90,7 @@ class Measure:
         return size
 
 
+@cache  # one rule class per caps, so that a document's validation can be reused (document_cache)
 def limits_rule(max_depth: int, max_aliases: int, max_cost: int) -> type[ValidationRule]:
     class DocumentLimits(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:

@@ -17,3 +17,8 @@ class InstallAppInput:
     name: str = strawberry.field(description="^[a-z][a-z0-9-]{1,30}$: becomes a folder and a compose project")
     version: str | None = None
     settings: list[SettingInput] | None = None
+    host: str | None = strawberry.field(
+        default=None,
+        description="The Docker host to install on; without it, an ONLINE host that fits is chosen "
+        "(fewest apps, then most free memory) and JobAccepted's app says which.",
+    )

@@ -11,7 +11,7 @@ import strawberry
 from appmanage.apps.submission import Accepted
 from appmanage.enums import JobKind
 from appmanage.errors import AppManageError
-from appmanage.resolvers import mutations, tokens
+from appmanage.resolvers import hosts, mutations, tokens
 from appmanage.schema.apps import App
 from appmanage.schema.context import Info
 from appmanage.schema.enums import Role
@@ -23,6 +23,7 @@ from appmanage.schema.errors import (
     ValidationError,
     error_result,
 )
+from appmanage.schema.hosts import DrainHostResult, Host
 from appmanage.schema.inputs import InstallAppInput, SettingInput
 from appmanage.schema.jobs import Job
 from appmanage.schema.permissions import CanAdminister, CanOperate
@@ -101,7 +102,7 @@ class Mutation:
         services = info.context.services
         try:
             accepted = await mutations.install_app(
-                services, input.catalog_app, input.name, input.version, input.settings
+                services, input.catalog_app, input.name, input.version, input.settings, input.host
             )
         except AppManageError as exc:
             return error_result(exc, ValidationError, NotFoundError, ConflictError, ServiceUnavailableError)
@@ -144,3 +145,18 @@ class Mutation:
             return error_result(exc, NotFoundError, ActionNotAllowedError)
         _changed(info, job.app_name)
         return JobCanceled(job=Job.from_row(job))
+
+    @strawberry.mutation(permission_classes=[CanAdminister], description="The host takes no new installs (ADMIN).")
+    async def drain_host(self, info: Info, name: str) -> DrainHostResult:
+        return await _drain(info, name, True)
+
+    @strawberry.mutation(permission_classes=[CanAdminister], description="The host takes new installs again (ADMIN).")
+    async def undrain_host(self, info: Info, name: str) -> DrainHostResult:
+        return await _drain(info, name, False)
+
+
+async def _drain(info: Info, name: str, draining: bool) -> DrainHostResult:
+    try:
+        return Host.from_view(await hosts.drain_host(info.context.services, name, draining))
+    except AppManageError as exc:
+        return error_result(exc, NotFoundError)

@@ -21,13 +21,15 @@ class InstallPreview:
         description="Each way the project reaches the host, as `<kind>: service <name> ...`; "
         "APPMANAGE_REFUSE lists the kinds refused (README: Host access review)."
     )
+    host: str = strawberry.field(description="The Docker host installApp would use: the one asked for, or placement's.")
 
     @classmethod
     def from_plan(cls, plan: InstallPlan) -> InstallPreview:
         settings = [
             Setting.of(key, value, is_secret(plan.catalog_app, key)) for key, value in sorted(plan.settings.items())
         ]
-        return cls(compose=plan.project.compose, settings=settings, warnings=[str(w) for w in plan.project.warnings])
+        warnings = [str(w) for w in plan.project.warnings]
+        return cls(compose=plan.project.compose, settings=settings, warnings=warnings, host=plan.host)
 
 
 @strawberry.type(description="A catalog template that cannot be read; it is left out of `catalog`.")

@@ -6,7 +6,7 @@ import strawberry
 
 from appmanage.app_states import AppStates
 from appmanage.errors import AppManageError, NotFound, ValidationFailed
-from appmanage.resolvers import apps, catalog, health, jobs, preview
+from appmanage.resolvers import apps, catalog, health, hosts, jobs, preview
 from appmanage.resolvers import tokens as api_tokens
 from appmanage.resolvers.apps import MAX_PAGE
 from appmanage.runtime.containers import MAX_LOG_LINES
@@ -25,6 +25,7 @@ from appmanage.schema.errors import (
     not_found,
 )
 from appmanage.schema.health import Health
+from appmanage.schema.hosts import Host
 from appmanage.schema.inputs import InstallAppInput
 from appmanage.schema.jobs import Job
 from appmanage.schema.permissions import CanAdminister, CanView
@@ -75,7 +76,9 @@ class Query:
     async def preview_install(self, info: Info, input: InstallAppInput) -> PreviewInstallResult:
         services = info.context.services
         try:
-            plan = await preview.preview_install(services, input.catalog_app, input.name, input.version, input.settings)
+            plan = await preview.preview_install(
+                services, input.catalog_app, input.name, input.version, input.settings, input.host
+            )
         except AppManageError as exc:
             return error_result(exc, ValidationError, NotFoundError, ConflictError, ServiceUnavailableError)
         return InstallPreview.from_plan(plan)
@@ -83,8 +86,8 @@ class Query:
     @strawberry.field(
         permission_classes=[CanView], description="Installed apps with their computed status, from one Docker call."
     )
-    async def apps(self, info: Info, status: AppStatus | None = None) -> list[App]:
-        return await apps.app_views(_app_states(info), status)
+    async def apps(self, info: Info, status: AppStatus | None = None, host: str | None = None) -> list[App]:
+        return await apps.app_views(_app_states(info), status, host)
 
     @strawberry.field(
         permission_classes=[CanView],
@@ -92,10 +95,15 @@ class Query:
         "cursor `after` (an `endCursor` or edge `cursor`), only those with `status` when given.",
     )
     async def apps_connection(
-        self, info: Info, first: int | None = 50, after: str | None = None, status: AppStatus | None = None
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
+        status: AppStatus | None = None,
+        host: str | None = None,
     ) -> AppConnection:
         try:
-            page = await apps.app_page(_app_states(info), 50 if first is None else first, after, status)
+            page = await apps.app_page(_app_states(info), 50 if first is None else first, after, status, host)
         except ValidationFailed as exc:
             raise invalid(exc) from exc
         return AppConnection.from_page(page)
@@ -128,6 +136,15 @@ class Query:
     @strawberry.field(permission_classes=[CanView])
     async def health(self, info: Info) -> Health:
         return Health.from_report(await health.health(info.context.services, info.context.hub.subscriber_count))
+
+    @strawberry.field(permission_classes=[CanView], description="The Docker hosts, their facts and status.")
+    async def hosts(self, info: Info) -> list[Host]:
+        return [Host.from_view(h) for h in await hosts.list_hosts(info.context.services)]
+
+    @strawberry.field(permission_classes=[CanView])
+    async def host(self, info: Info, name: str) -> Host | None:
+        found = await hosts.get_host(info.context.services, name)
+        return Host.from_view(found) if found else None
 
 
 def _app_states(info: Info) -> AppStates[App]:

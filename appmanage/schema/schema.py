@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -9,6 +10,8 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from appmanage.config import Settings
+from appmanage.schema.document_cache import DocumentCache, DocumentMemory
+from appmanage.schema.enum_output import look_up_enum_members
 from appmanage.schema.errors import (
     ActionNotAllowedError,
     ConflictError,
@@ -51,15 +54,21 @@ class AppManageSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema; with settings, also capped by them (a served schema always is)."""
-    return AppManageSchema(
+    built = AppManageSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[ValidationError, NotFoundError, ConflictError, ActionNotAllowedError, ServiceUnavailableError],
-        extensions=[*(limit_extensions(settings) if settings else ()), MaskUnexpectedErrors],
+        extensions=[
+            *(limit_extensions(settings) if settings else ()),
+            partial(DocumentCache, DocumentMemory()),
+            MaskUnexpectedErrors,
+        ],
         execution_context_class=SharedEventExecutor,
         config=StrawberryConfig(disable_field_suggestions=settings is not None and not settings.introspection),
     )
+    look_up_enum_members(built._schema)
+    return built
 
 
 schema = build_schema()

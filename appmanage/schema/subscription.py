@@ -10,12 +10,13 @@ import strawberry
 
 from appmanage.errors import NotFound
 from appmanage.event_stream import Event as StreamEntry
-from appmanage.resolvers import apps, subscriptions
+from appmanage.resolvers import apps, hosts, subscriptions
 from appmanage.runtime.log_follow import follow_logs
 from appmanage.schema.apps import LogLine
 from appmanage.schema.context import Info
 from appmanage.schema.errors import not_found
 from appmanage.schema.feed_types import AppStatusEvent, Event, JobEvent, shape_event
+from appmanage.schema.hosts import HostStatusEvent
 from appmanage.schema.jobs import Job
 from appmanage.schema.permissions import CanView
 from appmanage.schema.shared_results import shared_payload
@@ -61,6 +62,13 @@ class Subscription:
             services.containers, name, service, min(tail or 0, services.settings.max_list_size)
         ):
             yield LogLine.from_entry(entry)
+
+    @strawberry.subscription(
+        permission_classes=[CanView], description="Each status change of one host, or of all hosts when name is null."
+    )
+    async def host_status_changed(self, info: Info, name: str | None = None) -> AsyncGenerator[HostStatusEvent, None]:
+        async for entry in hosts.host_changes(info.context.hub, name):
+            yield shared_payload(HostStatusEvent.from_entry, entry, info.context.hub)
 
     @strawberry.subscription(
         permission_classes=[CanView], description="Replays what came after the cursor, then continues live."

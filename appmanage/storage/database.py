@@ -1,4 +1,5 @@
-"""Engine and sessions: SQLite in WAL mode with a busy timeout, writes that lock up front."""
+"""Engine and sessions: SQLite in WAL mode with a busy timeout, or PostgreSQL (psycopg 3);
+writes that lock up front on both."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from appmanage.storage.urls import normalise_database_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -23,9 +24,9 @@ WRITE_LOCK_KEY = 0x61707061  # pg advisory lock serializing writes like SQLite d
 
 class Database:
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        self.engine = self._create_engine(url)
+        self.url = normalise_database_url(url)
+        self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
+        self.engine = self._create_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def _create_engine(self, url: str) -> Engine:
@@ -91,7 +92,11 @@ class Database:
             return False
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration; safe when several processes start at once."""
+        """Bring the schema to the newest migration; safe when several processes start at once.
+        Alembic (with Mako and Pygments, ~8 MB) is imported here: only a process that migrates loads it."""
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["engine"] = self.engine

@@ -13,6 +13,7 @@ from sqlalchemy.types import TypeDecorator
 from appmanage.enums import JobKind, JobState, Role
 
 UNFINISHED = "state IN ('QUEUED', 'RUNNING')"
+LOCAL_HOST = "local"  # the Docker host of `appmanage run`, and of every app from before hosts
 ACTIVE = "revoked_at IS NULL"
 
 
@@ -44,6 +45,7 @@ class App(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     catalog_app: Mapped[str] = mapped_column(String(128))
+    host: Mapped[str] = mapped_column(String(64), default=LOCAL_HOST, server_default=LOCAL_HOST, index=True)
     source: Mapped[str] = mapped_column(Text)
     version: Mapped[str] = mapped_column(String(64))
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -111,3 +113,14 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class Host(Base):
+    """A Docker host's durable settings; its live facts are in Redis (appmanage.hosts)."""
+
+    __tablename__ = "hosts"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    draining: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

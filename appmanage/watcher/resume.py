@@ -29,6 +29,8 @@ def resume_desired_state(services: Services) -> list[str]:
     started = []
     for snapshot in take_snapshot(services):
         app = snapshot.app
+        if app.host != services.settings.agent_host:
+            continue  # another engine's app: its own agent resumes it
         if not (app.installed and app.desired_running and snapshot.status.status is AppStatus.EXITED):
             continue
         if snapshot.active_job is not None:
@@ -36,7 +38,7 @@ def resume_desired_state(services: Services) -> list[str]:
         job = _start_job(services, app.name)
         if job is None:
             continue
-        dispatch(services, job)
+        dispatch(services, job, app.host)
         announce(services, [app.name])
         log.info("started %s again: it was running before AppManage stopped", app.name)
         started.append(app.name)
