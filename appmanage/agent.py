@@ -3,11 +3,16 @@
 The agent imports everything its children run, migrates the database, then freezes the
 garbage collector's view of what it holds (`gc.freeze`: collections never write to those
 pages again), and only then forks: `APPMANAGE_WORKERS` workers and one watcher
-(`forking.py`). Each is a process of its own, so a dying one takes no other down, and
+(`forking.py`). Recovery (jobs/recovery.py) runs in the watcher only: its workers neither
+load nor run it (~5 MB each), while a standalone `appmanage worker` still runs it itself. Each is a process of its own, so a dying one takes no other down, and
 each is restarted with the supervisor's backoff. The pages of the modules imported before
 the fork stay shared, copy-on-write, so a worker costs a few MB instead of a whole
 interpreter with its imports. The agent itself starts no thread and opens no connection:
 every fork, a restart long after the start too, is as safe as the first.
+
+With `--api` (what `appmanage run` starts) the agent forks the API server too: it shares
+the database, Redis and Docker modules the agent imported (~20 MB less than an API of its
+own); Strawberry and uvicorn are imported in that child only, so the workers never hold them.
 
 `--host` names the Docker host the agent serves (default `local`); DOCKER_HOST picks its
 engine. The watcher child also runs the host's heartbeat (appmanage.hosts.heartbeat): it
@@ -25,7 +30,7 @@ import threading
 from collections.abc import Callable
 
 from appmanage.config import Settings
-from appmanage.forking import fork_child
+from appmanage.forking import fork_child, limit_malloc_arenas
 from appmanage.logs import setup_logging
 from appmanage.supervisor import Child, Supervisor
 
@@ -35,23 +40,27 @@ HOST_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 log = logging.getLogger(__name__)
 
 
-def run_agent(settings: Settings, host: str = LOCAL_HOST) -> int:
+def run_agent(settings: Settings, host: str = LOCAL_HOST, api: bool = False) -> int:
     settings = dataclasses.replace(settings, agent_host=host)  # its workers take only `host`'s queue
     setup_logging(settings, "agent")
+    limit_malloc_arenas()  # for the agent and every child it forks
     _preload(settings)
-    children = [Child(f"worker {n + 1}", [], _worker(settings)) for n in range(max(1, settings.workers))]
+    workers = max(1, settings.workers)
+    children = [Child(f"worker {n + 1}", [], _worker(settings)) for n in range(workers)]
     children.append(Child("watcher", [], lambda: run_watcher(settings, host, migrate=False)))
-    log.info("agent for Docker host %s: %d workers and the watcher", host, len(children) - 1)
+    if api:
+        children.append(Child("api", [], lambda: _serve(settings)))
+    log.info("agent for Docker host %s: %d workers, the watcher%s", host, workers, " and the API" if api else "")
     gc.collect()
     gc.freeze()
     return Supervisor(children).run()
 
 
-def run_worker(settings: Settings, burst: bool = False, migrate: bool = True) -> int:
+def run_worker(settings: Settings, burst: bool = False, migrate: bool = True, recover: bool = True) -> int:
     from appmanage.jobs.worker import work
 
     setup_logging(settings, "worker")
-    return work(settings, burst=burst, migrate=migrate)
+    return work(settings, burst=burst, migrate=migrate, recover=recover)
 
 
 def run_watcher(settings: Settings, host: str = LOCAL_HOST, migrate: bool = True) -> int:
@@ -80,8 +89,15 @@ def run_watcher(settings: Settings, host: str = LOCAL_HOST, migrate: bool = True
     return 0
 
 
+def _serve(settings: Settings) -> int:
+    from appmanage.serving import serve_api
+
+    setup_logging(settings, "api")
+    return serve_api(settings)
+
+
 def _worker(settings: Settings) -> Callable[[], int]:
-    return lambda: run_worker(settings, migrate=False)
+    return lambda: run_worker(settings, migrate=False, recover=False)  # the watcher recovers
 
 
 def _preload(settings: Settings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -141,6 +142,8 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> Starle
         guard.start()
         containers.start()
         host_check = asyncio.create_task(watch_hosts(services), name="host check")
+        gc.collect()
+        gc.freeze()  # what start-up built is never scanned (nor written) by a collection again
         yield
         host_check.cancel()
         await guard.close()

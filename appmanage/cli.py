@@ -12,7 +12,6 @@ from pathlib import Path
 
 from appmanage.auth.bearer import admin_token_problem
 from appmanage.auth.commands import add_token_parser, token_command
-from appmanage.client.commands import add_client_parsers, run_client
 from appmanage.config import Settings
 from appmanage.logs import setup_logging
 
@@ -29,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     agent.add_argument(
         "--host", default="local", help="the Docker host it serves (default: local; DOCKER_HOST picks its engine)"
     )
+    agent.add_argument("--api", action="store_true", help="serve the API too, from a forked child (`appmanage run`)")
     worker = commands.add_parser("worker", help="one RQ worker running AppManage's jobs")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.add_argument("--host", default="local", help="the Docker host whose queue it takes (default: local)")
@@ -37,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead")
     add_token_parser(commands)
-    add_client_parsers(commands)  # API clients: apps, install, logs, ... (appmanage/client/)
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in SERVICES:  # a service never loads the API client (~6 MB)
+        from appmanage.client.commands import add_client_parsers, run_client
+
+        add_client_parsers(commands)  # API clients: apps, install, logs, ... (appmanage/client/)
     args = parser.parse_args(argv)
     if getattr(args, "client", None) is not None:
         return run_client(args)
@@ -53,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers: dict[str, Callable[[Settings], int]] = {
         "run": run_all,
         "serve": serve,
-        "agent": lambda s: agent_command(s, args.host),
+        "agent": lambda s: agent_command(s, args.host, args.api),
         "worker": lambda s: run_worker(dataclasses.replace(s, agent_host=args.host), burst=args.burst),
         "watch": watch,
         "migrate": migrate,
@@ -71,21 +75,9 @@ def serve(settings: Settings) -> int:
         print(f"appmanage serve: migrating the database failed (exit code {code}; its error is above)", file=sys.stderr)
         return code
 
-    import uvicorn
+    from appmanage.serving import serve_api
 
-    from appmanage.app import create_app
-
-    log.info("AppManage API on http://%s:%s/graphql, data in %s", settings.host, settings.port, settings.data_dir)
-    uvicorn.run(
-        create_app(settings, migrate=False),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        ws="websockets-sansio",
-        ws_max_size=settings.max_body_bytes,
-        ws_per_message_deflate=False,  # frames are small; compressing each costs CPU per subscriber
-    )
-    return 0
+    return serve_api(settings)
 
 
 def run_worker(settings: Settings, burst: bool = False) -> int:
@@ -100,13 +92,13 @@ def watch(settings: Settings) -> int:
     return run_watcher(settings)
 
 
-def agent_command(settings: Settings, host: str) -> int:
+def agent_command(settings: Settings, host: str, api: bool = False) -> int:
     from appmanage.agent import HOST_NAME, run_agent
 
     if not HOST_NAME.match(host):
         print(f"appmanage agent: host name {host!r}: use lowercase letters, digits, '.', '_' or '-'", file=sys.stderr)
         return 2
-    return run_agent(settings, host)
+    return run_agent(settings, host, api=api)
 
 
 def migrate(settings: Settings) -> int:

@@ -22,6 +22,8 @@ from collections.abc import Callable
 PR_SET_NAME = 15
 PR_SET_PDEATHSIG = 1
 WAIT_POLL_SECONDS = 0.05
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+MALLOC_ARENAS = 2
 
 
 class ForkedProcess:
@@ -92,3 +94,14 @@ def _become_child(name: str, parent: int) -> None:
         libc.prctl(PR_SET_NAME, name.encode()[:15])
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+
+
+def limit_malloc_arenas() -> None:
+    """At most MALLOC_ARENAS glibc malloc arenas in this process and the children it forks
+    (glibc's default is 8 per core: each thread that allocates may hold one more arena of
+    free memory). MALLOC_ARENA_MAX, when set, wins. Call it before any thread starts."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    os.environ["MALLOC_ARENA_MAX"] = str(MALLOC_ARENAS)  # for the commands it starts
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, MALLOC_ARENAS)

@@ -20,6 +20,7 @@ from appmanage.host_containers import forget_containers, publish_containers
 from appmanage.runtime.containers import ContainerInfo
 from appmanage.services import Services
 from appmanage.snapshot import AppSnapshot, take_snapshot
+from appmanage.storage import queries
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,18 @@ def announce(
         payload = {"app": name, "status": "UNKNOWN", "reason": "the app was uninstalled", "removed": True}
         published += services.stream.publish_change(tracked, name, None, "status", payload)
     return published
+
+
+def announce_apps_on(services: Services, host: str) -> int:
+    """A host came or went: announce its apps (UNKNOWN with the host's reason while it is
+    offline; once back, its own agent announces them from its engine)."""
+    try:
+        with services.db.read() as session:
+            names = [app.name for app in queries.list_apps(session) if app.host == host]
+    except Exception as exc:
+        log.warning("apps of host %s not announced: %s", host, exc)
+        return 0
+    return announce(services, names) if names else 0
 
 
 def _share_listings(services: Services, snapshots: Sequence[AppSnapshot], gone: Collection[str]) -> None:

@@ -7,8 +7,9 @@ seconds), and if the supervisor itself is killed the kernel kills them
 (`forking.py`; the agent starts its workers and watcher so).
 
 `python -m appmanage.supervisor` is what `appmanage run` becomes (exec) once it has
-checked the settings and migrated the database: the API and the agent as children, in
-a process that imports nothing heavy (no Strawberry, SQLAlchemy, Docker or RQ)."""
+checked the settings and migrated the database: the agent with the API (`agent --api`,
+which forks the workers, the watcher and the API server) as its child, in a process
+that imports nothing heavy (no Strawberry, SQLAlchemy, Docker or RQ)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from appmanage.forking import fork_child
+from appmanage.forking import fork_child, limit_malloc_arenas
 
 log = logging.getLogger("appmanage.run")
 
@@ -155,14 +156,15 @@ def _die_with_parent(parent: int) -> Callable[[], None]:
 
 
 def main() -> int:
-    """`appmanage run` after its checks: the API and this host's agent, supervised."""
+    """`appmanage run` after its checks: this host's agent with the API, supervised."""
     from appmanage.config import Settings
     from appmanage.logs import setup_logging
 
     settings = Settings.from_env()
     setup_logging(settings, "run")
+    limit_malloc_arenas()  # MALLOC_ARENA_MAX=2 in the agent's environment, unless set
     command = [sys.executable, "-m", "appmanage"]
-    return Supervisor([Child("agent", [*command, "agent"]), Child("api", [*command, "serve"])]).run()
+    return Supervisor([Child("agent", [*command, "agent", "--api"])]).run()
 
 
 if __name__ == "__main__":

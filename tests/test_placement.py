@@ -20,8 +20,10 @@ from appmanage.apps.placement import HostOffer, check_host, choose_host, named_h
 from appmanage.catalog.model import Requirements
 from appmanage.config import Settings
 from appmanage.errors import Conflict, NotFound, Unavailable, ValidationFailed
+from appmanage.host_availability import availability, offline_reason
 from appmanage.hosts.facts import ONLINE, HostFacts, HostState, HostStatus
 from appmanage.hosts.registry import read_hosts
+from appmanage.jobs.queue import queue_name
 from tests.support.faults import PrivateDocker
 from tests.support.graphql import GraphQLClient
 from tests.support.ports import free_port
@@ -121,6 +123,21 @@ def test_ports_are_a_host_s_own() -> None:
     check_host(offer("a"), "hello", NONE, [8181])
 
 
+def test_host_availability_local_without_facts_is_this_machine() -> None:
+    judged = availability({"a": SILENT}, {"local", "a", "b"})
+    assert judged["local"].online, "local without an agent's facts: judged by this machine's Docker, as before"
+    assert judged["a"] == SILENT
+    assert judged["b"].reason == "host b: no agent has reported for it"
+    assert "Redis does not answer" in (availability(None, {"b"})["b"].reason or "")
+    assert offline_reason("a", SILENT) == f"host a is OFFLINE: {SILENT.reason}"
+    assert offline_reason("a", ONLINE) is None
+
+
+def test_jobs_go_to_their_host_s_queue() -> None:
+    assert queue_name("ns") == "ns-jobs-local"
+    assert queue_name("ns", "b") == "ns-jobs-b"
+
+
 # -- two Docker engines on this machine: the system one (host local) and a private one (host b)
 
 HOST_INSTALL = """mutation($input: InstallAppInput!) { installApp(input: $input) {
@@ -203,6 +220,7 @@ def test_an_app_on_host_b_lives_on_engine_b_and_its_port_is_seen_from_local(
     assert containers_of(name, engine.docker()) and not containers_of(name, ["docker"])
     assert [a["name"] for a in api.execute(APPS_ON, host="b")["apps"]] == [name]
     assert name not in [a["name"] for a in api.execute(APPS_ON, host="local")["apps"]]
+    assert api.execute('{ appsConnection(host: "b") { totalCount } }')["appsConnection"]["totalCount"] == 1
 
     # both engines publish into this machine's one network namespace: b's port is busy here too
     # (on a second machine, with its own namespace, the same port on local would be allowed);

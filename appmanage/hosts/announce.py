@@ -21,6 +21,7 @@ from appmanage.hosts.facts import HostFacts, HostStatus, host_status
 from appmanage.hosts.registry import host_status_key, mirror_draining, read_hosts, redis_now
 from appmanage.hosts.rows import host_rows
 from appmanage.services import Services
+from appmanage.status_feed import announce_apps_on
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,10 @@ def announce_all(services: Services) -> int:
     except (RedisError, OSError) as exc:
         log.warning("host statuses not checked: %s", exc)
         return 0
-    return sum(announce_host(services.stream, namespace, name, status) for name, status in statuses.items())
+    changed = [name for name, status in statuses.items() if announce_host(services.stream, namespace, name, status)]
+    for name in changed:  # its apps' status follows the host's (UNKNOWN while it is offline)
+        announce_apps_on(services, name)
+    return len(changed)
 
 
 async def watch_hosts(services: Services, period: float = CHECK_SECONDS) -> None:

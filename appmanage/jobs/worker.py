@@ -34,8 +34,9 @@ REDIS_RETRY_MAX_SECONDS = 2.0
 log = logging.getLogger(__name__)
 
 
-def work(settings: Settings, burst: bool = False, migrate: bool = True) -> int:
-    """`migrate=False` when the parent migrated before forking it (the agent)."""
+def work(settings: Settings, burst: bool = False, migrate: bool = True, recover: bool = True) -> int:
+    """`migrate=False` when the parent migrated before forking it, `recover=False` when a
+    sibling runs recovery (the agent's watcher does; a standalone worker runs it itself)."""
     services = Services(settings)
     if migrate:
         services.db.migrate()
@@ -45,7 +46,7 @@ def work(settings: Settings, burst: bool = False, migrate: bool = True) -> int:
     liveness.start()
     serve_jobs_with(services, liveness)
     stopping = threading.Event()
-    if not burst:
+    if recover and not burst:
         start_recovery(services, stopping)
     try:
         while True:
