@@ -53,6 +53,7 @@ bench: setup
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.chaos
 	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.hosts
 
 clean:
 	rm -rf build $(VENV) appmanage/graphiql/static appmanage/dashboard/static

@@ -6,29 +6,21 @@ engine (a private dockerd) with an agent for host b beside the suite's workers f
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-from redis import Redis
 
 from appmanage.apps.placement import HostOffer, check_host, choose_host, named_host, refusal
 from appmanage.catalog.model import Requirements
 from appmanage.config import Settings
 from appmanage.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from appmanage.host_availability import availability, offline_reason
-from appmanage.hosts.facts import ONLINE, HostFacts, HostState, HostStatus
-from appmanage.hosts.registry import read_hosts
+from appmanage.hosts.facts import ONLINE, HostState, HostStatus
 from appmanage.jobs.queue import queue_name
 from tests.support.faults import PrivateDocker
-from tests.support.graphql import GraphQLClient
+from tests.support.hosts import APPS_ON, Agent, containers_of, host_facts, host_online, install_on
 from tests.support.ports import free_port
-from tests.support.processes import APPMANAGE, Stack
-from tests.support.run import RUN_ID
+from tests.support.processes import Stack
 from tests.support.waiting import elapsed_until, wait_for
 
 SILENT = HostStatus(HostState.OFFLINE, "agent not seen since 2026-12-10T10:00:00+00:00")
@@ -140,27 +132,6 @@ def test_jobs_go_to_their_host_s_queue() -> None:
 
 # -- two Docker engines on this machine: the system one (host local) and a private one (host b)
 
-HOST_INSTALL = """mutation($input: InstallAppInput!) { installApp(input: $input) {
-    __typename ... on JobAccepted { job { id } app { name host status } } ... on Error { message }
-} }"""
-APPS_ON = "query($host: String) { apps(host: $host) { name host status statusReason } }"
-
-
-def install_on(api: GraphQLClient, host: str | None, name: str, port: int) -> dict[str, Any]:
-    given = {"catalogApp": "hello", "name": name, "settings": [{"key": "HTTP_PORT", "value": str(port)}]}
-    result: dict[str, Any] = api.execute(HOST_INSTALL, input={**given, "host": host})["installApp"]
-    return result
-
-
-def containers_of(name: str, docker: list[str]) -> list[str]:
-    listed = subprocess.run(
-        [*docker, "ps", "-aq", "--filter", f"label=com.docker.compose.project={name}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return listed.stdout.split()
-
 
 @pytest.fixture
 def two_hosts(settings: Settings) -> Iterator[tuple[Stack, PrivateDocker]]:
@@ -168,40 +139,19 @@ def two_hosts(settings: Settings) -> Iterator[tuple[Stack, PrivateDocker]]:
     host b on a private dockerd, with its own data folder, sharing database and Redis."""
     engine = PrivateDocker()
     stack = Stack.create(settings)
-    agent: subprocess.Popen[bytes] | None = None
-    agent_data = Path(tempfile.mkdtemp(prefix=f"appmanage-{RUN_ID}-host-b-"))
+    agent: Agent | None = None
     try:
         engine.start()
         engine.load_images()
         stack.start(workers=1, watcher=True)
-        env = {**stack.env, "DOCKER_HOST": engine.host, "APPMANAGE_DATA_DIR": str(agent_data), "APPMANAGE_WORKERS": "1"}
-        with (agent_data / "agent.out").open("ab") as log:
-            agent = subprocess.Popen([*APPMANAGE, "agent", "--host", "b"], env=env, stdout=log, stderr=log)
-        wait_for(lambda: _host_online(stack.settings, "b"), 30, "host b's agent to report")
+        agent = Agent("b", stack.env, engine.host).start()
+        wait_for(lambda: host_online(stack.settings, "b"), 30, "host b's agent to report")
         yield stack, engine
     finally:
-        if agent is not None and agent.poll() is None:
-            agent.terminate()
-            try:
-                agent.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                agent.kill()
+        if agent is not None:
+            agent.remove()
         stack.remove()
         engine.remove()
-        shutil.rmtree(agent_data, ignore_errors=True)
-
-
-def _facts(settings: Settings) -> dict[str, HostFacts]:
-    redis = Redis.from_url(settings.redis_url)
-    try:
-        return read_hosts(redis, settings.namespace)
-    finally:
-        redis.close()
-
-
-def _host_online(settings: Settings, host: str) -> bool:
-    facts = _facts(settings)
-    return host in facts and facts[host].docker_ok
 
 
 @pytest.mark.docker
@@ -225,7 +175,7 @@ def test_an_app_on_host_b_lives_on_engine_b_and_its_port_is_seen_from_local(
     # both engines publish into this machine's one network namespace: b's port is busy here too
     # (on a second machine, with its own namespace, the same port on local would be allowed);
     # the local agent's facts see it at its next heartbeat
-    wait_for(lambda: port in _facts(stack.settings)["local"].ports, 10, f"port {port} in local's facts")
+    wait_for(lambda: port in host_facts(stack.settings)["local"].ports, 10, f"port {port} in local's facts")
     twin = app_name("onlocal")
     refused = install_on(api, "local", twin, port)
     assert refused["__typename"] == "ConflictError", refused

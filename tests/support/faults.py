@@ -54,6 +54,7 @@ class PrivateDocker:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix=f"appmanage-{RUN_ID}-docker-")))
     process: subprocess.Popen[bytes] | None = None
     images: tuple[str, ...] = LOCAL_IMAGES
+    launcher: tuple[str, ...] = ()  # e.g. nsenter, to run it in another network namespace
 
     @property
     def host(self) -> str:
@@ -71,7 +72,13 @@ class PrivateDocker:
             "--bridge": "none",
             "--default-address-pool": "base=10.213.0.0/16,size=24",
         }
-        command = ["dockerd", *(part for pair in flags.items() for part in pair), "--iptables=false", "--ip-masq=false"]
+        command = [
+            *self.launcher,
+            "dockerd",
+            *(part for pair in flags.items() for part in pair),
+            "--iptables=false",
+            "--ip-masq=false",
+        ]
         with (self.root / "dockerd.log").open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log)
         wait_for(lambda: answers(self.docker("info")), 60, "the private dockerd")
