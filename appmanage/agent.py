@@ -3,12 +3,14 @@
 The agent imports everything its children run, migrates the database, then freezes the
 garbage collector's view of what it holds (`gc.freeze`: collections never write to those
 pages again), and only then forks: `APPMANAGE_WORKERS` workers and one watcher
-(`forking.py`). Recovery (jobs/recovery.py) runs in the watcher only: its workers neither
-load nor run it (~5 MB each), while a standalone `appmanage worker` still runs it itself. Each is a process of its own, so a dying one takes no other down, and
+(`forking.py`). Each is a process of its own, so a dying one takes no other down, and
 each is restarted with the supervisor's backoff. The pages of the modules imported before
 the fork stay shared, copy-on-write, so a worker costs a few MB instead of a whole
 interpreter with its imports. The agent itself starts no thread and opens no connection:
-every fork, a restart long after the start too, is as safe as the first.
+every fork, a restart long after the start too, is as safe as the first. Recovery
+(jobs/recovery.py) runs in the watcher only: the workers do not run it (that saves each
+~5 MB of pages it would touch), while a standalone `appmanage worker` runs it itself.
+glibc's malloc is held to MALLOC_ARENA_MAX=2 arenas in the agent and all it forks.
 
 With `--api` (what `appmanage run` starts) the agent forks the API server too: it shares
 the database, Redis and Docker modules the agent imported (~20 MB less than an API of its
@@ -59,6 +61,7 @@ def run_agent(settings: Settings, host: str = LOCAL_HOST, api: bool = False) -> 
 def run_worker(settings: Settings, burst: bool = False, migrate: bool = True, recover: bool = True) -> int:
     from appmanage.jobs.worker import work
 
+    limit_malloc_arenas()  # a standalone worker's; a forked one has its agent's
     setup_logging(settings, "worker")
     return work(settings, burst=burst, migrate=migrate, recover=recover)
 
@@ -69,6 +72,7 @@ def run_watcher(settings: Settings, host: str = LOCAL_HOST, migrate: bool = True
     from appmanage.services import Services
     from appmanage.watcher.main import watch
 
+    limit_malloc_arenas()
     setup_logging(settings, "watch")
     services = Services(settings)
     if migrate:

@@ -115,9 +115,10 @@ class AppManageGraphQL(GraphQL[Context, None]):
         return graphiql_page(request.scope.get("root_path", ""))
 
 
-def create_app(settings: Settings | None = None, migrate: bool = True) -> Starlette:
+def create_app(settings: Settings | None = None, migrate: bool = True, freeze_gc: bool = False) -> Starlette:
     """`migrate=False` when the schema is known current (`appmanage serve` migrated it in a
-    short-lived child, so this process never loads Alembic)."""
+    short-lived child, so this process never loads Alembic). `freeze_gc` when the process
+    is the server's own (`serving.py`): once started, `gc.freeze()`."""
     settings = settings or Settings.from_env()
     if problem := bearer.admin_token_problem(settings):
         raise WeakAdminToken(problem)
@@ -142,8 +143,9 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> Starle
         guard.start()
         containers.start()
         host_check = asyncio.create_task(watch_hosts(services), name="host check")
-        gc.collect()
-        gc.freeze()  # what start-up built is never scanned (nor written) by a collection again
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()  # what start-up built is never scanned (nor written) by a collection again
         yield
         host_check.cancel()
         await guard.close()

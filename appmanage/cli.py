@@ -15,7 +15,6 @@ from appmanage.auth.commands import add_token_parser, token_command
 from appmanage.config import Settings
 from appmanage.logs import setup_logging
 
-log = logging.getLogger("appmanage")
 SERVICES = frozenset({"run", "serve", "worker", "watch", "agent"})  # commands that refuse a weak admin token
 
 
@@ -69,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve(settings: Settings) -> int:
     from appmanage.agent import migrate_in_child
+    from appmanage.forking import limit_malloc_arenas
 
+    limit_malloc_arenas()
     setup_logging(settings, "api")
     if code := migrate_in_child(settings):  # before any import or thread of the API
         print(f"appmanage serve: migrating the database failed (exit code {code}; its error is above)", file=sys.stderr)

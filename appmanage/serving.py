@@ -21,7 +21,7 @@ def serve_api(settings: Settings) -> int:
 
     log.info("AppManage API on http://%s:%s/graphql, data in %s", settings.host, settings.port, settings.data_dir)
     uvicorn.run(
-        create_app(settings, migrate=False),
+        create_app(settings, migrate=False, freeze_gc=True),
         host=settings.host,
         port=settings.port,
         log_config=None,

@@ -1,7 +1,7 @@
-"""`appmanage run` as the supervisor, the API and one agent: the supervisor stays small
-(it imports nothing heavy), the agent forks its workers and the watcher after importing
-everything, each a process of its own, and a killed worker is forked again while the
-others keep running."""
+"""`appmanage run` as the supervisor and one agent: the supervisor stays small (it
+imports nothing heavy), the agent forks its workers, the watcher and the API after
+importing what they share, each a process of its own, and a killed worker is forked
+again while the others keep running."""
 
 from __future__ import annotations
 
@@ -47,10 +47,10 @@ def rss_kb(pid: int) -> int:
 
 
 def agent_children(run: int) -> dict[str, int] | None:
-    """The agent's children by name, once the run has its two children and the agent its three."""
+    """The agent's children by name, once the run has its one child and the agent its four."""
     children = children_of(run)
     named = {name_of(pid): pid for child in children for pid in children_of(child)}
-    return named if len(children) == 2 and set(named) == {"worker 1", "worker 2", "watcher"} else None
+    return named if len(children) == 1 and set(named) == {"worker 1", "worker 2", "watcher", "api"} else None
 
 
 @pytest.fixture
@@ -80,6 +80,8 @@ def test_the_agent_forks_its_workers_and_watcher_and_forks_a_killed_worker_again
     before = wait_for(lambda: agent_children(run.pid), 30, "the agent's workers and watcher")
     (agent,) = {pid for pid in children_of(run.pid) if before["watcher"] in children_of(pid)}
     assert rss_kb(run.pid) < SUPERVISOR_MAX_RSS_KB, f"the supervisor holds {rss_kb(run.pid)} kB"
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        assert b"MALLOC_ARENA_MAX=2" in Path(f"/proc/{agent}/environ").read_bytes().split(b"\0")
 
     os.kill(before["worker 1"], signal.SIGKILL)
     after = wait_for(
@@ -87,7 +89,7 @@ def test_the_agent_forks_its_workers_and_watcher_and_forks_a_killed_worker_again
         30,
         "worker 1 forked again",
     )
-    assert after["worker 2"] == before["worker 2"] and after["watcher"] == before["watcher"]
+    assert all(after[name] == before[name] for name in ("worker 2", "watcher", "api"))
     assert agent in children_of(run.pid)
 
 

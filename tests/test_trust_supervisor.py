@@ -93,10 +93,10 @@ def start_run(settings: Settings) -> tuple[subprocess.Popen[bytes], set[int]]:
         run = subprocess.Popen([*APPMANAGE, "run"], env=env, stdout=sink, stderr=sink)
 
     def all_started() -> set[int] | None:
-        """The API and the agent under the run, the worker and the watcher under the agent."""
+        """The agent under the run; the worker, the watcher and the API under the agent."""
         children = children_of(run.pid)
         descendants = children | {pid for child in children for pid in children_of(child) if alive(child)}
-        return descendants if len(children) == 2 and len(descendants) == 4 else None
+        return descendants if len(children) == 1 and len(descendants) == 4 else None
 
     try:
         wait_serving(port, run, log, timeout=60)

@@ -1,7 +1,8 @@
 """Recovery: the Job rows are the truth, and Redis or a worker may vanish at any time.
 
-Every few seconds, in every worker and in the watcher (the judge of the heartbeats that
-jobs/heartbeat.py writes), for the jobs of the apps on their own Docker host only (an
+Every few seconds, in the watcher (the judge of the heartbeats that jobs/heartbeat.py
+writes; in an agent, only its watcher child runs it) and in a standalone `appmanage worker`
+(which may run without a watcher), for the jobs of the apps on their own Docker host only (an
 agent judges its own workers, and requeues onto its own host's queue):
 - a RUNNING job is FAILED with "worker lost", naming the containers it left behind, and
   its app's status announced, only when its worker is gone: its heartbeat is older than
