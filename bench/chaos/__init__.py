@@ -1,8 +1,10 @@
-"""Chaos run (issue 7): random operations on a dozen apps while workers, Redis and Docker die.
+"""Chaos run (issues 7, 13): random operations on a dozen apps while workers, agents, APIs,
+Redis and Docker die: on two hosts through two APIs (the default), or on one (`--hosts 1`).
 
 What it does
-    Starts a private Redis (keeps nothing on disk), a private dockerd (own socket and data
-    root, the `appmanage-local/*` images loaded) and a real AppManage stack on them
+    With `--hosts 1`: starts a private Redis (keeps nothing on disk), a private dockerd
+    (own socket and data root, the `appmanage-local/*` images loaded) and a real AppManage
+    stack on them
     (tests/support's Stack: API server, --workers workers, the watcher; own data folder and
     namespace). The shared dockerd and the shared Redis at 127.0.0.1:6379 are never used.
 
@@ -40,11 +42,28 @@ What it does
 
     It ends with one line: `chaos: N jobs, lost L, run twice T, stuck S, disagreeing D`.
 
+Two hosts (`--hosts 2`, the default; bench/chaos/cluster.py; needs PostgreSQL)
+    A private Redis, a private dockerd per host (`a`, `b`; the system engine is never
+    used), `appmanage agent --host a|b` on each (2 workers each by default), two
+    `appmanage serve` APIs and a private PostgreSQL database. Installs name a host at
+    random (one in five leaves it to placement); every query and mutation goes through
+    one of the two APIs at random. The faults (cluster_faults.py): agent (SIGKILL its
+    whole process group; the run starts it again after 3-20 s, so the host goes OFFLINE),
+    api (SIGKILL, restarted on its port), docker (one host's dockerd stopped 2-20 s),
+    redis, worker (SIGKILL an agent's child; the agent restarts it). While a host is down
+    past OFFLINE_AFTER, a probe checks the host reads OFFLINE, its apps UNKNOWN (or busy
+    with a waiting job) and the other host's apps not UNKNOWN; misreads are reported.
+    Jobs of a down host wait: the counts are taken only after every host is back and
+    quiet (--quiet-timeout after the last return is the bound); the checks compare each
+    app with the engine of its own host, and flag a project on the wrong engine.
+
 How to run
-    .venv/bin/python -m bench.chaos                      # quick: 1 minute, 6 apps, a fault every 10 s
-    .venv/bin/python -m bench.chaos --minutes 10 --apps 12 --fault-interval 20 [--seed N] [--workers 3]
-        [--faults worker,redis,docker] [--quiet-timeout 120] [-v]
+    .venv/bin/python -m bench.chaos                      # quick: 2 hosts, 1 minute, 6 apps, a fault every 10 s
+    .venv/bin/python -m bench.chaos --minutes 3 [--faults agent,api,docker,redis,worker] [--workers 2]
+    .venv/bin/python -m bench.chaos --hosts 1 --minutes 10 --apps 12 --fault-interval 20 [--seed N]
+        [--workers 3] [--faults worker,redis,docker] [--quiet-timeout 120] [--keep-evidence] [-v]
 
 The package: state.py (what the run shares), operations.py (the mutations), faults.py
-(the supervisor and the faults), checks.py (quiet and the four counts), __main__.py.
+(the supervisor and the faults), cluster.py and cluster_faults.py (the two-host setup and
+its faults), checks.py (quiet and the four counts), __main__.py.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import secrets
 import signal
@@ -18,15 +19,21 @@ from types import FrameType
 from appmanage.config import SHIPPED_CATALOG, Settings
 from bench.chaos import __doc__ as DESCRIPTION
 from bench.chaos.checks import Checks, Findings
-from bench.chaos.faults import FAULT_KINDS, Faults
+from bench.chaos.cluster import HOSTS, Cluster
+from bench.chaos.cluster_faults import CLUSTER_FAULT_KINDS, ClusterFaults
+from bench.chaos.faults import FAULT_KINDS
 from bench.chaos.operations import Operations
 from bench.chaos.state import API_ERRORS
 from tests.support.processes import Stack
+from tests.support.waiting import wait_for
 
 
-class Chaos(Operations, Faults, Checks):
+class Chaos(Operations, ClusterFaults, Checks):
     def set_up(self) -> None:
         self.redis.start()
+        if self.args.hosts == 2:
+            self.set_up_cluster()
+            return
         self.docker.start()
         self.docker.load_images()
         base = Settings(
@@ -46,14 +53,33 @@ class Chaos(Operations, Faults, Checks):
             raise SystemExit(f"the API refuses the stack's admin token or does not answer: {exc}") from exc
         self.say(f"stack up: data {self.stack.settings.data_dir}, dockerd {self.docker.host}, redis {self.redis.url}")
 
+    def set_up_cluster(self) -> None:
+        base = Settings(
+            data_dir=Path(tempfile.gettempdir()),
+            namespace=f"chaos-{secrets.token_hex(3)}",
+            redis_url=self.redis.url,
+            catalogs=(SHIPPED_CATALOG,),
+            compose_timeout=120,
+        )
+        cluster = self.cluster = Cluster(self.redis, self.args.workers)
+        cluster.start(base)
+        self.hosts = list(HOSTS)
+        self.clients = cluster.clients()
+        self.api = self.clients[0]
+        for host in HOSTS:
+            wait_for(functools.partial(cluster.host_online, host), 60, f"host {host}'s agent to report")
+        apis = ", ".join(api.base for api in cluster.apis)
+        self.say(f"cluster up: hosts {', '.join(HOSTS)}, APIs {apis}, data {cluster.data}, redis {self.redis.url}")
+
     def tear_down(self) -> None:
         self.faulting.set()
         self.closing.set()
         for thread in self.threads:
             thread.join(timeout=180)
-        if self.api is not None:
-            self.api.close()
+        for client in {id(c): c for c in [*self.clients, *([self.api] if self.api else [])]}.values():
+            client.close()
         steps: list[tuple[str, Callable[[], None]]] = [
+            ("cluster", self.cluster.remove if self.cluster is not None else lambda: None),
             ("stack", self.stack.remove if self.stack is not None else lambda: None),
             ("dockerd", self.docker.remove),
             ("redis", self.redis.kill),
@@ -65,7 +91,8 @@ class Chaos(Operations, Faults, Checks):
                 print(f"cleaning up the {what} failed: {exc}", file=sys.stderr)
 
     def run(self) -> Findings:
-        supervisor = threading.Thread(target=self.supervise, name="supervisor", daemon=True)
+        supervise = self.supervise_cluster if self.cluster is not None else self.supervise
+        supervisor = threading.Thread(target=supervise, name="supervisor", daemon=True)
         faults = threading.Thread(target=self.inject_faults, name="faults", daemon=True)
         self.threads = [faults, supervisor]
         supervisor.start()
@@ -90,12 +117,16 @@ def report(chaos: Chaos, findings: Findings, total: float) -> None:
         "apps disagreeing with Docker": findings.disagree,
     }
     print()
-    print(f"chaos run: seed {chaos.args.seed}, {chaos.args.apps} apps, {chaos.args.workers} workers")
+    args = chaos.args
+    per_host = " per host, 2 APIs, PostgreSQL" if args.hosts == 2 else ""
+    print(f"chaos run: seed {args.seed}, {args.hosts} host(s), {args.apps} apps, {args.workers} workers{per_host}")
     quiet = "never" if chaos.quiet_seconds is None else f"{chaos.quiet_seconds:.0f} s"
     print(f"duration: chaos {chaos.chaos_seconds / 60:.1f} min, quiet after {quiet}, total {total / 60:.1f} min")
     print(f"operations sent: {sum(tally.sent.values())} ({_fmt(tally.sent)})")
     print(f"jobs accepted: {len(tally.accepted)} ({_fmt(Counter(a.kind for a in tally.accepted.values()))})")
     print(f"faults injected: {sum(tally.faults.values())} ({_fmt(tally.faults)})")
+    if args.hosts == 2:
+        print(f"probes of a down host: {chaos.probes}, misreads {len(chaos.misreads)}")
     if tally.exits:
         print(f"processes that exited by themselves: {_fmt(tally.exits)}")
     print("outcomes:")
@@ -120,20 +151,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=1, help="how long the chaos lasts (default 1)")
     parser.add_argument("--apps", type=int, default=6, help="how many app names to play with (default 6)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: a random one, printed)")
-    parser.add_argument("--workers", type=int, default=3, help="workers kept running (default 3)")
+    parser.add_argument(
+        "--hosts",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="2: two hosts, two APIs, PostgreSQL (default); 1: one stack on SQLite",
+    )
+    parser.add_argument("--workers", type=int, default=None, help="workers per host (default 3; 2 hosts: 2)")
     parser.add_argument("--fault-interval", type=float, default=10, help="mean seconds between faults (default 10)")
     parser.add_argument(
         "--faults",
         type=lambda text: [k.strip() for k in text.split(",") if k.strip()],
-        default=["worker", "redis", "docker"],
-        help=f"fault kinds, comma separated, of {', '.join(FAULT_KINDS)} (default worker,redis,docker)",
+        default=None,
+        help=f"fault kinds, comma separated, of {', '.join(FAULT_KINDS)} (default worker,redis,docker); "
+        f"with 2 hosts of {', '.join(CLUSTER_FAULT_KINDS)} (default all)",
     )
     parser.add_argument("--duo", type=float, default=0.2, help="share of installs that install duo (default 0.2)")
     parser.add_argument("--quiet-timeout", type=float, default=120, help="seconds to wait for quiet (default 120)")
     parser.add_argument("--keep-evidence", action="store_true", help="copy the logs and database even when all is 0")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every accepted job")
     args = parser.parse_args(argv)
-    unknown = set(args.faults) - set(FAULT_KINDS)
+    two = args.hosts == 2
+    if args.workers is None:
+        args.workers = 2 if two else 3
+    if args.faults is None:
+        args.faults = list(CLUSTER_FAULT_KINDS) if two else ["worker", "redis", "docker"]
+    unknown = set(args.faults) - set(CLUSTER_FAULT_KINDS if two else FAULT_KINDS)
     if unknown:
         parser.error(f"unknown fault kinds: {', '.join(sorted(unknown))}")
     if args.seed is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.chaos.state import APPS_CHECK, BUSY, FINISHED, ONE_SHOT_POLICIES, STEP_PREFIX, ChaosState
+from tests.support.faults import PrivateDocker
 
 
 @dataclass
@@ -46,6 +47,9 @@ class Findings:
 
 class Checks(ChaosState):
     def all_up(self) -> bool:
+        if self.cluster is not None:
+            with self.processes:
+                return self.cluster.all_up()
         stack = self.stack
         assert stack is not None and self.redis.process is not None and self.docker.process is not None
         with self.processes:
@@ -72,7 +76,9 @@ class Checks(ChaosState):
         while time.monotonic() < deadline:
             if self.all_up() and not self.unfinished():
                 took = time.monotonic() - started
-                self.say(f"quiet after {took:.1f} s")
+                back = max(self.host_returns.values(), default=None)
+                since = "" if back is None else f", {time.monotonic() - back:.1f} s after the last host came back"
+                self.say(f"quiet after {took:.1f} s{since}")
                 return took
             time.sleep(1)
         self.say(f"no quiet after {self.args.quiet_timeout} s: unfinished {self.unfinished()}")
@@ -127,33 +133,39 @@ class Checks(ChaosState):
         """Stuck apps go to findings; the disagreements are returned."""
         assert self.api is not None
         apps = self.api.execute(APPS_CHECK)["apps"]
-        projects = self.docker_projects()
+        engines = self.cluster.engines if self.cluster is not None else {"": self.docker}
+        on_host = {host: self.docker_projects(engine) for host, engine in engines.items()}
         with self.database() as db:
             installed = {name: bool(flag) for name, flag in db.execute("SELECT name, installed FROM apps")}
         problems = []
         findings.stuck = [f"{a['name']} is {a['status']}: {a['statusReason']}" for a in apps if a["status"] in BUSY]
+        findings.stuck += [f"late job {late}" for late in self.late.values()]
+        host_of = {a["name"]: (a["host"] if self.cluster is not None else "") for a in apps}
         for app in apps:
             if app["status"] in BUSY:
                 continue
-            containers = projects.get(app["name"], [])
+            containers = on_host.get(host_of[app["name"]], {}).get(app["name"], [])
             problem = disagreement(app, containers, installed.get(app["name"], True))
             if problem:
                 problems.append(f"{app['name']}: {problem}")
-        known = {a["name"] for a in apps}
-        for project, containers in projects.items():
-            if project not in known:
-                states = ", ".join(f"{c.service} {c.state}" for c in containers)
-                problems.append(f"{project}: Docker has containers ({states}) but the API knows no such app")
+        for host, projects in on_host.items():
+            where = f" on host {host}" if host else ""
+            for project, containers in projects.items():
+                if host_of.get(project) != host:
+                    states = ", ".join(f"{c.service} {c.state}" for c in containers)
+                    owner = f"an app of host {host_of[project]}" if project in host_of else "no such app"
+                    problems.append(f"{project}: Docker{where} has containers ({states}) but the API knows {owner}")
         if note:
             statuses = Counter(a["status"] for a in apps)
-            findings.notes.append(f"apps at the end: {dict(statuses)}; compose projects in Docker: {len(projects)}")
+            count = sum(len(p) for p in on_host.values())
+            findings.notes.append(f"apps at the end: {dict(statuses)}; compose projects in Docker: {count}")
         return problems
 
-    def docker_projects(self) -> dict[str, list[Container]]:
-        ids = subprocess.run(self.docker.docker("ps", "-aq"), capture_output=True, text=True, check=True).stdout.split()
+    def docker_projects(self, engine: PrivateDocker) -> dict[str, list[Container]]:
+        ids = subprocess.run(engine.docker("ps", "-aq"), capture_output=True, text=True, check=True).stdout.split()
         if not ids:
             return {}
-        raw = subprocess.run(self.docker.docker("inspect", *ids), capture_output=True, text=True, check=True).stdout
+        raw = subprocess.run(engine.docker("inspect", *ids), capture_output=True, text=True, check=True).stdout
         projects: dict[str, list[Container]] = {}
         for item in json.loads(raw):
             labels = item["Config"].get("Labels") or {}
@@ -174,6 +186,16 @@ class Checks(ChaosState):
         return projects
 
     def scan_logs(self, findings: Findings) -> None:
+        if self.cluster is not None:
+            for path in self.cluster.logs():
+                text = path.read_text(errors="replace") if path.is_file() else ""
+                for needle in ("Traceback", "database is locked"):
+                    if text.count(needle):
+                        findings.notes.append(
+                            f"{path.parent.name}/{path.name}: {needle!r} {text.count(needle)} time(s)"
+                        )
+            findings.notes += [f"misread while a host was down: {m}" for m in self.misreads]
+            return
         assert self.stack is not None
         data = self.stack.settings.data_dir
         service_log = self.stack.service_log()
@@ -186,6 +208,11 @@ class Checks(ChaosState):
                 findings.notes.append(f"{out.name}: {text.count('Traceback')} traceback(s)")
 
     def keep_evidence(self) -> Path | None:
+        if self.cluster is not None:
+            target = Path(tempfile.mkdtemp(prefix=f"chaos-evidence-{self.args.seed}-"))
+            (target / "timeline.txt").write_text("\n".join(self.tally.timeline) + "\n")
+            self.cluster.keep_evidence(target)
+            return target
         if self.stack is None:
             return None
         data = self.stack.settings.data_dir

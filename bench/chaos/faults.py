@@ -46,14 +46,18 @@ class Faults(ChaosState):
         self.tally.exits[kind] += 1
         self.say(f"{kind} {process.pid} exited by itself with code {process.returncode}; started again")
 
+    def fault_weights(self) -> dict[str, int]:
+        return FAULT_WEIGHTS
+
     def inject_faults(self) -> None:
         kinds = list(self.args.faults)
-        weights = [FAULT_WEIGHTS[k] for k in kinds]
+        weights = [self.fault_weights()[k] for k in kinds]
         mean = self.args.fault_interval
+        prefix = "cluster_fault_" if self.cluster is not None else "fault_"
         while not self.faulting.wait(self.fault_rng.uniform(0.5 * mean, 1.5 * mean)):
             kind = self.fault_rng.choices(kinds, weights)[0]
             try:
-                getattr(self, f"fault_{kind}")()
+                getattr(self, f"{prefix}{kind}")()
             except Exception as exc:
                 self.say(f"fault {kind} went wrong: {type(exc).__name__}: {exc}")
             self.tally.faults[kind] += 1

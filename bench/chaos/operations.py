@@ -11,6 +11,7 @@ from bench.chaos.state import (
     API_ERRORS,
     APP_BRIEF,
     HELLO_VERSIONS,
+    INSTALL_ON,
     MUTATION_OF_ACTION,
     Accepted,
     ChaosState,
@@ -26,9 +27,8 @@ class Operations(ChaosState):
             time.sleep(self.rng.uniform(0.1, 0.6))
 
     def operate(self, name: str) -> None:
-        assert self.api is not None
         try:
-            app = self.api.execute(APP_BRIEF, name=name)["app"]
+            app = self.api_or_fail().execute(APP_BRIEF, name=name)["app"]
         except API_ERRORS as exc:
             self.outcome("query app", "ApiError", str(exc))
             return
@@ -56,11 +56,20 @@ class Operations(ChaosState):
         self.act(name, action, app)
 
     def install(self, name: str) -> None:
-        assert self.api is not None
         duo = self.rng.random() < self.args.duo
         catalog, version = ("duo", "1") if duo else ("hello", self.rng.choice(HELLO_VERSIONS))
         port = str(self.ports[name])
-        self.mutate("installApp", name, lambda: self.api_or_fail().install(catalog, name, version, HTTP_PORT=port))
+        if not self.hosts:
+            self.mutate("installApp", name, lambda: self.api_or_fail().install(catalog, name, version, HTTP_PORT=port))
+            return
+        host = self.rng.choice(self.hosts) if self.rng.random() < 0.8 else None  # None: placement chooses
+        given = {"catalogApp": catalog, "name": name, "version": version, "host": host}
+        settings = [{"key": "HTTP_PORT", "value": port}]
+        self.mutate(
+            "installApp",
+            name,
+            lambda: self.api_or_fail().execute(INSTALL_ON, input={**given, "settings": settings})["installApp"],
+        )
 
     def act(self, name: str, action: str, app: dict[str, Any] | None) -> None:
         mutation = MUTATION_OF_ACTION[action]

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -21,6 +22,9 @@ from tests.support.faults import PrivateDocker, PrivateRedis
 from tests.support.graphql import GraphQLClient, GraphQLFailure
 from tests.support.ports import free_port
 from tests.support.processes import Stack
+
+if TYPE_CHECKING:
+    from bench.chaos.cluster import Cluster
 
 API_ERRORS = (GraphQLFailure, httpx.HTTPError)  # the API is down, restarting, or answered errors
 BUSY = {"INSTALLING", "UPDATING", "UNINSTALLING", "STARTING", "STOPPING"}
@@ -42,7 +46,10 @@ ONE_SHOT_POLICIES = {"", "no", "on-failure"}
 APP_BRIEF = """query($name: String!) {
   app(name: $name) { name catalogApp version status availableActions activeJob { id state } }
 }"""
-APPS_CHECK = "{ apps { name status statusReason services { name state } } }"
+APPS_CHECK = "{ apps { name host status statusReason services { name state } } }"
+INSTALL_ON = """mutation($input: InstallAppInput!) { installApp(input: $input) {
+  __typename ... on JobAccepted { job { id kind } app { host } } ... on Error { message }
+} }"""
 
 
 @dataclass
@@ -76,7 +83,17 @@ class ChaosState:
         self.redis = PrivateRedis()
         self.docker = PrivateDocker()
         self.stack: Stack | None = None
-        self.api: GraphQLClient | None = None
+        self.api: GraphQLClient | None = None  # the (first) API's client: setup and the checks
+        self.clients: list[GraphQLClient] = []  # every API's: the operations pick one at random
+        self.cluster: Cluster | None = None  # --hosts 2
+        self.hosts: list[str] = []  # --hosts 2: where installs go
+        self.host_returns: dict[str, float] = {}  # host → when its agent or engine came back
+        self.misreads: list[str] = []  # what probes of a down host found wrong
+        self.probes = 0
+        self.hosts_down: set[str] = set()  # hosts whose agent or engine a fault holds down now
+        self.redis_back = 0.0  # when Redis came back from its last fault
+        self.first_seen: dict[str, float] = {}  # unfinished job → when the watch first saw it
+        self.late: dict[str, str] = {}  # jobs that waited too long while all was up
         self.tally = Tally()
         prefix = f"chaos{secrets.token_hex(2)}"
         self.names = [f"{prefix}-{index:02d}" for index in range(args.apps)]
@@ -98,7 +115,12 @@ class ChaosState:
         print(line, file=sys.stderr, flush=True)
 
     @contextmanager
-    def database(self) -> Iterator[sqlite3.Connection]:
+    def database(self) -> Iterator[Any]:
+        """A read-only connection: `.execute(sql)` gives rows (SQLite, or the cluster's PostgreSQL)."""
+        if self.cluster is not None:
+            with self.cluster.database() as postgres:
+                yield postgres
+            return
         assert self.stack is not None
         path = self.stack.settings.data_dir / "appmanage.db"
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
@@ -108,5 +130,8 @@ class ChaosState:
             connection.close()
 
     def api_or_fail(self) -> GraphQLClient:
+        """The API to send the next operation through: any of them, at random."""
+        if self.clients:
+            return self.rng.choice(self.clients)
         assert self.api is not None
         return self.api

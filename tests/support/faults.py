@@ -55,6 +55,7 @@ class PrivateDocker:
     process: subprocess.Popen[bytes] | None = None
     images: tuple[str, ...] = LOCAL_IMAGES
     launcher: tuple[str, ...] = ()  # e.g. nsenter, to run it in another network namespace
+    address_pool: str = "base=10.213.0.0/16,size=24"  # two in one network namespace need two pools
 
     @property
     def host(self) -> str:
@@ -70,7 +71,7 @@ class PrivateDocker:
             "--exec-root": str(self.root / "exec"),
             "--pidfile": str(self.root / "docker.pid"),
             "--bridge": "none",
-            "--default-address-pool": "base=10.213.0.0/16,size=24",
+            "--default-address-pool": self.address_pool,
         }
         command = [
             *self.launcher,

@@ -4,7 +4,10 @@ the compose containers of an app on one engine. Shared by tests and bench/hosts.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -68,6 +71,7 @@ class Agent:
     docker_host: str | None = None
     workers: int = 1
     launcher: tuple[str, ...] = ()  # e.g. nsenter into another network namespace
+    own_group: bool = False  # a session and process group of its own, for kill_group()
     data: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix=f"appmanage-{RUN_ID}-agent-")))
     process: subprocess.Popen[bytes] | None = None
 
@@ -78,8 +82,16 @@ class Agent:
             env["DOCKER_HOST"] = self.docker_host
         with (self.data / "agent.out").open("ab") as log:
             command = [*self.launcher, *APPMANAGE, "agent", "--host", self.host]
-            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=self.own_group)
         return self
+
+    def kill_group(self) -> None:
+        """SIGKILL the agent with the workers and watcher it forked (needs own_group)."""
+        assert self.own_group and self.process is not None
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
     def stop(self) -> None:
         stop_process(self.process, timeout=30)

@@ -91,9 +91,9 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
 
-def start_server(settings: Settings, log: Path | None = None, **extra_env: str) -> Server:
-    """`appmanage serve` on a free port, answering; its output goes to `log` (or nowhere)."""
-    port = free_port()
+def start_server(settings: Settings, log: Path | None = None, port: int | None = None, **extra_env: str) -> Server:
+    """`appmanage serve` on `port` (default a free one), answering; its output goes to `log` (or nowhere)."""
+    port = port or free_port()
     env = {**settings_env(settings), **extra_env, "APPMANAGE_PORT": str(port), "APPMANAGE_HOST": "127.0.0.1"}
     if log is None:
         process = subprocess.Popen([*APPMANAGE, "serve"], env=env, stderr=subprocess.DEVNULL)
