@@ -71,9 +71,13 @@ function useLiveApps() {
 export function AppsPage() {
   const { apps, error } = useLiveApps();
   const [status, setStatus] = useState("");
-  const rows = [...(apps?.values() ?? [])]
-    .filter((app) => !status || app.status === status)
+  const [host, setHost] = useState("");
+  const all = [...(apps?.values() ?? [])];
+  const hosts = [...new Set(all.map((app) => app.host))].sort();
+  const rows = all
+    .filter((app) => (!status || app.status === status) && (!host || app.host === host))
     .sort((a, b) => a.name.localeCompare(b.name));
+  const filtered = [status && `with status ${status}`, host && `on host ${host}`].filter(Boolean).join(" ");
 
   return html`<section aria-labelledby="apps-title">
     <h1 id="apps-title">Apps</h1>
@@ -84,18 +88,24 @@ export function AppsPage() {
           ${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
         </select>
       </label>
-      ${/* A host filter goes here once the API names each app's host. */ null}
+      <label>Host
+        <select value=${host} onChange=${(event) => setHost(event.target.value)}>
+          <option value="">All</option>
+          ${hosts.map((h) => html`<option value=${h}>${h}</option>`)}
+        </select>
+      </label>
     </form>
     <${ErrorText} message=${error} />
     ${apps === null
       ? html`<p aria-busy="true">Loading apps…</p>`
       : html`<table class="apps">
-          <thead><tr><th>Name</th><th>Status</th><th>Catalog app</th><th>Version</th><th>Actions</th></tr></thead>
+          <thead><tr><th>Name</th><th>Status</th><th>Host</th><th>Catalog app</th><th>Version</th><th>Actions</th></tr></thead>
           <tbody>
-            ${rows.length === 0 ? html`<tr><td colspan="5">No apps${status ? ` with status ${status}` : ""}.</td></tr>` : null}
+            ${rows.length === 0 ? html`<tr><td colspan="6">No apps${filtered ? ` ${filtered}` : ""}.</td></tr>` : null}
             ${rows.map((app) => html`<tr key=${app.name} data-app=${app.name}>
               <th scope="row"><a href=${`#/app/${encodeURIComponent(app.name)}`}>${app.name}</a></th>
               <td><${Status} status=${app.status} reason=${app.statusReason} /></td>
+              <td>${app.host}</td>
               <td>${app.catalogApp}</td>
               <td>${app.version}</td>
               <td><${ActionButtons} app=${app} onDone=${() => {}} /></td>

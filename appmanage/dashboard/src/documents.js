@@ -1,6 +1,6 @@
 // The GraphQL documents the dashboard sends (graphql/schema.graphql is the API).
 const JOB = "id app kind state step progress error createdAt startedAt finishedAt";
-const ROW = "name catalogApp version status statusReason availableActions activeJob { id kind state }";
+const ROW = "name host catalogApp version status statusReason availableActions activeJob { id kind state }";
 const RESULT = `__typename ... on Error { message } ... on JobAccepted { job { id } }`;
 
 export const APPS = `query { apps { ${ROW} } }`;
