@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from websockets.exceptions import ConnectionClosed
 
 from appmanage.config import Settings
 from appmanage.enums import Role
@@ -48,19 +46,6 @@ def statuses_until(ws: GraphQLWebSocket, name: str, status: str, timeout: float 
         "all", lambda e: e["appStatusChanged"]["app"] == name and e["appStatusChanged"]["status"] == status, timeout
     )
     return [e["appStatusChanged"]["status"] for e in events if e["appStatusChanged"]["app"] == name]
-
-
-def close_code(ws: GraphQLWebSocket, timeout: float) -> int | None:
-    """The close code the server sends within `timeout` (None: still open)."""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ws.connection.recv(timeout=max(0.05, deadline - time.monotonic()))
-    except TimeoutError:
-        return None
-    except ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd is not None else -1
-    return None
 
 
 def status_of(api: GraphQLClient, name: str) -> str:
@@ -122,7 +107,7 @@ def test_two_hosts_and_two_apis_share_apps_events_and_tokens(
 
         # a token revoked through API 1: its socket on API 2 closes with 4403
         api1.execute(REVOKE, id=token["token"]["id"])
-        assert close_code(watched, 5.0) == 4403
+        assert watched.close_code(5.0) == 4403
 
         # API 1 dies: API 2 answers queries and mutations, and its subscriptions go on
         scenario.apis[0].process.send_signal(signal.SIGKILL)

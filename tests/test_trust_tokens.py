@@ -12,7 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from websockets.exceptions import ConnectionClosed
 
 from appmanage.app import WeakAdminToken, create_app
 from appmanage.auth import tokens
@@ -63,19 +62,6 @@ def open_sockets(servers: list[Server], secret: str) -> list[GraphQLWebSocket]:
     return sockets
 
 
-def close_code(ws: GraphQLWebSocket, timeout: float) -> int | None:
-    """The close code the server sends within `timeout` (None: still open); messages before it are dropped."""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ws.connection.recv(timeout=max(0.05, deadline - time.monotonic()))
-    except TimeoutError:
-        return None
-    except ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd is not None else -1
-    return None
-
-
 def test_revoking_through_the_api_closes_the_sockets_on_every_api_process(
     servers: list[Server], admin: GraphQLClient
 ) -> None:
@@ -84,7 +70,7 @@ def test_revoking_through_the_api_closes_the_sockets_on_every_api_process(
     try:
         revoked_at = time.monotonic()
         assert admin.execute(REVOKE, id=created["token"]["id"])["revokeToken"]["__typename"] == "ApiToken"
-        codes = [close_code(ws, CLOSE_WITHIN - (time.monotonic() - revoked_at)) for ws in sockets]
+        codes = [ws.close_code(CLOSE_WITHIN - (time.monotonic() - revoked_at)) for ws in sockets]
         took = time.monotonic() - revoked_at
         assert codes == [4403, 4403], codes
         assert took < CLOSE_WITHIN, took
@@ -109,7 +95,7 @@ def test_revoking_with_the_cli_closes_the_sockets_on_every_api_process(
         )
         assert revoked.returncode == 0, revoked.stderr
         done_at = time.monotonic()
-        codes = [close_code(ws, CLOSE_WITHIN - (time.monotonic() - done_at)) for ws in sockets]
+        codes = [ws.close_code(CLOSE_WITHIN - (time.monotonic() - done_at)) for ws in sockets]
         assert codes == [4403, 4403], (codes, revoked.stderr)
         print(f"both sockets closed {time.monotonic() - done_at:.2f} s after `appmanage token revoke` returned")
     finally:
@@ -133,7 +119,7 @@ def test_an_operation_after_a_silent_revocation_is_refused(
             db.dispose()
         time.sleep(CACHE_SECONDS + 0.2)
         ws.subscribe("after", 'mutation { stopApp(name: "nothing-here") { __typename } }')
-        assert close_code(ws, CLOSE_WITHIN) == 4403
+        assert ws.close_code(CLOSE_WITHIN) == 4403
     finally:
         ws.close()
 

@@ -35,20 +35,6 @@ from appmanage.storage.models import LOCAL_HOST
 
 
 @dataclass(frozen=True)
-class InstallPlan:
-    """An install that passed every check, with its rendered project."""
-
-    catalog_app: CatalogApp
-    name: str
-    version: str
-    settings: dict[str, str]
-    ports: list[int]
-    busy: set[int]
-    project: RenderedProject
-    host: str
-
-
-@dataclass(frozen=True)
 class InstallChecks:
     """An install that passed every check that needs no render."""
 
@@ -59,6 +45,13 @@ class InstallChecks:
     ports: list[int]
     busy: set[int]
     host: str
+
+
+@dataclass(frozen=True)
+class InstallPlan(InstallChecks):
+    """An install that passed every check, with its rendered project."""
+
+    project: RenderedProject
 
 
 def validate_install(
@@ -73,9 +66,7 @@ def validate_install(
     checks = _checks(services, catalog_name, name, version, given, host)
     project = render_project(services, checks.catalog_app, name, checks.version, checks.settings)
     check_refusals(services, project)
-    return InstallPlan(
-        checks.catalog_app, name, checks.version, checks.settings, checks.ports, checks.busy, project, checks.host
-    )
+    return InstallPlan(**vars(checks), project=project)
 
 
 def check_install(
@@ -89,8 +80,7 @@ def check_install(
     """The checks installApp answers from before its job exists; with APPMANAGE_REFUSE set,
     the render and its review too (see the module's docstring)."""
     if services.settings.refuse:
-        plan = validate_install(services, catalog_name, name, version, given, host)
-        return InstallChecks(plan.catalog_app, name, plan.version, plan.settings, plan.ports, plan.busy, plan.host)
+        return validate_install(services, catalog_name, name, version, given, host)
     return _checks(services, catalog_name, name, version, given, host)
 
 

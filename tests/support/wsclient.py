@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.support.graphql import ADMIN_TOKEN, bearer
@@ -25,6 +26,18 @@ class GraphQLWebSocket:
 
     def send(self, message: dict[str, Any]) -> None:
         self.connection.send(json.dumps(message))
+
+    def close_code(self, timeout: float) -> int | None:
+        """The close code the server sends within `timeout` (None: still open); messages before it are dropped."""
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                self.connection.recv(timeout=max(0.05, deadline - time.monotonic()))
+        except TimeoutError:
+            return None
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd is not None else -1
+        return None
 
     def receive(self, timeout: float = 30) -> dict[str, Any]:
         message: dict[str, Any] = json.loads(self.connection.recv(timeout=timeout))
