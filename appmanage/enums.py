@@ -16,6 +16,8 @@ class AppStatus(StrEnum):
     DEGRADED = "DEGRADED"
     EXITED = "EXITED"
     RESTARTING = "RESTARTING"
+    BACKING_UP = "BACKING_UP"
+    RESTORING = "RESTORING"
     FAILED = "FAILED"
     UNKNOWN = "UNKNOWN"
 
@@ -38,6 +40,11 @@ class JobKind(StrEnum):
     REDEPLOY = "REDEPLOY"
     UPDATE = "UPDATE"
     UNINSTALL = "UNINSTALL"
+    EDIT = "EDIT"
+    """A custom compose app's files replaced, the project recreated; rolled back when `up` fails."""
+    BACKUP = "BACKUP"
+    RESTORE = "RESTORE"
+    DELETE_BACKUP = "DELETE_BACKUP"
 
 
 class JobState(StrEnum):

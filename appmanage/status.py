@@ -22,7 +22,11 @@ BUSY_STATUS = {
     JobKind.START: AppStatus.STARTING,
     JobKind.RESTART: AppStatus.STARTING,
     JobKind.STOP: AppStatus.STOPPING,
+    JobKind.EDIT: AppStatus.UPDATING,
+    JobKind.BACKUP: AppStatus.BACKING_UP,
+    JobKind.RESTORE: AppStatus.RESTORING,
 }
+"""A job of a kind not named here (DELETE_BACKUP) leaves the app's status to its containers."""
 
 ALL_ACTIONS = tuple(AppAction)
 ALLOWED_ACTIONS: dict[AppStatus, tuple[AppAction, ...]] = {
@@ -31,6 +35,8 @@ ALLOWED_ACTIONS: dict[AppStatus, tuple[AppAction, ...]] = {
     AppStatus.UNINSTALLING: (),
     AppStatus.STARTING: (),
     AppStatus.STOPPING: (),
+    AppStatus.BACKING_UP: (),
+    AppStatus.RESTORING: (),
     AppStatus.UNKNOWN: (),
     AppStatus.FAILED: (AppAction.REDEPLOY, AppAction.UNINSTALL),
     AppStatus.RESTARTING: (AppAction.STOP, AppAction.RESTART, AppAction.UNINSTALL, AppAction.LOGS),
@@ -101,7 +107,7 @@ def compute_status(facts: StatusFacts) -> Status:
     if facts.host_offline is not None:
         return Status(AppStatus.UNKNOWN, facts.host_offline)
     job = facts.active_job
-    if job is not None:
+    if job is not None and job.kind in BUSY_STATUS:
         doing = job.step or job.state.value.lower()
         return Status(BUSY_STATUS[job.kind], f"{job.kind.value.lower()} job {job.id}: {doing}")
     if not facts.docker_ok:

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -20,12 +21,17 @@ from appmanage.schema.errors import (
     ValidationError,
 )
 from appmanage.schema.limits import limit_extensions
-from appmanage.schema.mutation import Mutation
-from appmanage.schema.query import Query
+from appmanage.schema.mutation import Mutation as CoreMutation
+from appmanage.schema.query import Query as CoreQuery
 from appmanage.schema.shared_results import SharedEventExecutor
-from appmanage.schema.subscription import Subscription
+from appmanage.schema.subscription import Subscription as CoreSubscription
 from appmanage.schema.unexpected import MaskUnexpectedErrors, is_unexpected, log
 from graphql import GraphQLError
+
+# One class per domain, merged: a domain adds its own Query, Mutation or Subscription here.
+Query = merge_types("Query", (CoreQuery,))
+Mutation = merge_types("Mutation", (CoreMutation,))
+Subscription = merge_types("Subscription", (CoreSubscription,))
 
 
 class AppManageSchema(strawberry.Schema):
