@@ -49,6 +49,10 @@ if ! docker_ok; then
 fi
 say "docker answers ($(docker version --format '{{.Server.Version}}'))"
 
+# Backups are restic snapshots (appmanage/runtime/restic.py): Debian's package, like docker.io.
+command -v restic >/dev/null || apt_install restic
+say "restic is $(restic version | cut -d' ' -f2)"
+
 if ! redis_ok; then
   if [ "$redis_host" != 127.0.0.1 ] && [ "$redis_host" != localhost ]; then
     say "Redis at $redis_host:$redis_port does not answer"; exit 1
