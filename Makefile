@@ -54,6 +54,8 @@ bench: setup
 	$(BIN)/python -m bench.chaos
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.hosts
+	$(BIN)/python -m bench.stats
+	$(BIN)/python -m bench.backup
 
 clean:
 	rm -rf build $(VENV) appmanage/graphiql/static appmanage/dashboard/static

@@ -31,6 +31,12 @@
 | APPMANAGE_INTROSPECTION | true: `false` refuses introspection queries (GraphiQL then cannot complete) |
 | APPMANAGE_METRICS_PUBLIC | false: `true` serves `/metrics` without a token |
 | APPMANAGE_HOST_LABELS | none: labels of the agent's Docker host, `key=value,key2=value2` |
+| APPMANAGE_STATS_HISTORY_SECONDS | 60: the period of the stats history's averages (shorter in tests) |
+| APPMANAGE_SCHEDULE_SECONDS | false: `true` lets a cron take a sixth field, seconds (tests; else once a minute at most) |
+| APPMANAGE_BACKUP_REPOSITORY | <data>/backups/restic: any restic backend (`s3:...`, `sftp:...`, `rest:...`); |
+|   | its credentials from the AWS_*, B2_*, AZURE_*, GOOGLE_*, OS_*, RCLONE_* variables |
+| APPMANAGE_BACKUP_PASSWORD | none: else one is generated once into <data>/backup-password (0600): keep a copy elsewhere |
+| APPMANAGE_BACKUP_TIMEOUT | 3600 seconds for one restic command |
 """
 
 from __future__ import annotations
@@ -86,6 +92,11 @@ class Settings:
     introspection: bool = True
     metrics_public: bool = False
     host_labels: str = ""
+    stats_history_seconds: float = 60.0
+    schedule_seconds: bool = False
+    backup_repository: str = field(default="", repr=False)  # a backend URL may hold credentials
+    backup_password: str = field(default="", repr=False)
+    backup_timeout: float = 3600.0
     agent_host: str = "local"  # the Docker host this agent or worker serves (`--host`)
 
     def __post_init__(self) -> None:
@@ -106,6 +117,10 @@ class Settings:
 
     def app_dir(self, name: str) -> Path:
         return self.apps_dir / name
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.data_dir / "backups"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -147,6 +162,11 @@ class Settings:
             introspection=_env("INTROSPECTION", "true").lower() not in ("false", "0", "no", "off"),
             metrics_public=_env("METRICS_PUBLIC", "false").lower() in ("true", "1", "yes", "on"),
             host_labels=_env("HOST_LABELS", ""),
+            stats_history_seconds=float(_env("STATS_HISTORY_SECONDS", "60")),
+            schedule_seconds=_env("SCHEDULE_SECONDS", "false").lower() in ("true", "1", "yes", "on"),
+            backup_repository=_env("BACKUP_REPOSITORY", ""),
+            backup_password=_env("BACKUP_PASSWORD", ""),
+            backup_timeout=float(_env("BACKUP_TIMEOUT", "3600")),
         )
 
 

@@ -63,6 +63,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         workers=2,
         compose_timeout=120,
         admin_token=ADMIN_TOKEN,
+        schedule_seconds=True,  # a schedule may tick every few seconds (tests/test_schedules.py)
     )
 
 

@@ -91,6 +91,11 @@ OPERATIONS = (
     ),
     Operation("Mutation.cancelJob", Role.OPERATOR, f'mutation {{ cancelJob(id: "{NO_ID}") {{ __typename }} }}'),
     Operation(
+        "Mutation.editApp",
+        Role.OPERATOR,
+        f'mutation {{ editApp(name: "{NO_APP}", compose: "services: {{}}") {{ __typename }} }}',
+    ),
+    Operation(
         "Mutation.createToken",
         Role.ADMIN,
         'mutation { createToken(name: "{unique}", role: VIEWER) { __typename ... on TokenCreated { secret } } }',

@@ -203,3 +203,83 @@ def test_a_viewer_token_sees_no_action_buttons(
     expect(page.get_by_role("heading", name="Install an app")).to_be_visible()
     expect(main.get_by_role("listitem").first).to_be_visible()
     expect(main.get_by_role("link", name=re.compile(r"^Install "))).to_have_count(0)
+
+
+CUSTOM_COMPOSE = """services:
+  idle:
+    image: appmanage-local/busybox:1
+    init: true
+    command: ["sleep", "3600"]
+"""
+INSTALL_CUSTOM = """mutation($input: InstallAppInput!) { installApp(input: $input) {
+  __typename ... on JobAccepted { job { id } } ... on Error { message } } }"""
+
+
+def subscription_ids(traffic: Traffic, field: str) -> set[str]:
+    return {
+        str(frame["id"])
+        for frame in traffic.frames_sent
+        if frame.get("type") == "subscribe" and field in frame.get("payload", {}).get("query", "")
+    }
+
+
+def completed_ids(traffic: Traffic) -> set[str]:
+    return {str(frame["id"]) for frame in traffic.frames_sent if frame.get("type") == "complete"}
+
+
+@in_chromium
+def test_an_apps_page_shows_live_stats_backs_up_and_schedules(
+    server: Server, page: Page, traffic: Traffic, admin: GraphQLClient, app_name: Callable[[str], str]
+) -> None:
+    name, custom = app_name("dashnotes"), app_name("dashcustom")
+    accepted = admin.install("notes", name, "1", HTTP_PORT=str(free_port()))
+    assert accepted["__typename"] == "JobAccepted", accepted
+    mine = admin.execute(INSTALL_CUSTOM, input={"name": custom, "compose": CUSTOM_COMPOSE})["installApp"]
+    assert mine["__typename"] == "JobAccepted", mine
+    admin.wait_status(name, "RUNNING", timeout=120)
+    admin.wait_status(custom, "RUNNING", timeout=120)
+
+    sign_in(page, server.base, ADMIN_TOKEN)
+    expect(app_row(page, custom).get_by_role("cell").nth(2)).to_have_text("custom")
+    app_row(page, name).get_by_role("link", name=name, exact=True).click()
+    article = page.get_by_role("article", name=name)
+    stats = article.get_by_role("table", name="Live stats")
+    expect(stats.get_by_role("rowheader")).to_have_text(["web", "writer", "Total"], timeout=CHANGE_MS)
+    total = stats.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Total"))
+    expect(total.get_by_role("cell").first).to_have_text(re.compile(r"^\d+\.\d %$"))
+    expect(total.get_by_role("cell").nth(1)).to_have_text(re.compile(r"^[\d.]+ (KiB|MiB) / [\d.]+ (MiB|GiB)"))
+    expect(article.get_by_text("No backups yet.")).to_be_visible()
+
+    article.get_by_role("button", name="Back up now").click()
+    job = page.get_by_role("region", name=f"Job BACKUP of {name}")
+    expect(job.locator(".job-state")).to_have_text("SUCCEEDED", timeout=JOB_MS)
+    job.get_by_role("link", name=name, exact=True).click()
+    backups = article.get_by_role("table", name="Backups")
+    expect(backups.get_by_role("row")).to_have_count(2)
+    expect(backups.get_by_role("row").nth(1)).to_contain_text("backup")
+    expect(backups.get_by_role("button", name="Restore")).to_be_visible()
+
+    schedules = article.get_by_role("region", name="Schedules")
+    schedules.get_by_label("Cron (UTC)").fill("not a cron")
+    schedules.get_by_role("button", name="Add schedule").click()
+    expect(schedules.get_by_role("alert")).to_contain_text("cron")
+    schedules.get_by_label("Kind").select_option("RESTART")
+    schedules.get_by_label("Cron (UTC)").fill("15 4 * * 0")
+    schedules.get_by_role("button", name="Add schedule").click()
+    expect(schedules.get_by_role("table", name="Schedules").get_by_role("rowheader")).to_have_text(["RESTART"])
+    article.get_by_role("heading", name="Resources").evaluate("heading => heading.scrollIntoView()")
+    expect(stats.get_by_role("rowheader")).to_have_text(["web", "writer", "Total"], timeout=CHANGE_MS)
+    screenshot(page, "app-day-two")
+    schedules.get_by_role("button", name="Remove restart at 15 4 * * 0").click()
+    expect(schedules.get_by_text("No schedules.")).to_be_visible()
+
+    opened = subscription_ids(traffic, "appStats")
+    assert opened, "the page did not subscribe to appStats"
+    nav(page, "Apps").click()
+    expect(app_row(page, name)).to_be_visible()
+    for _ in range(50):  # Playwright hands over the frames sent as the page unmounts on its next calls
+        if opened <= completed_ids(traffic):
+            break
+        page.wait_for_timeout(100)
+    assert opened <= completed_ids(traffic), "the stats subscription outlived the app's page"
+    assert_served_locally(traffic, server.base)

@@ -12,6 +12,11 @@ from graphql import build_schema, find_breaking_changes
 ROOT = Path(__file__).resolve().parents[1]
 EXPORTED = ROOT / "graphql" / "schema.graphql"
 CONTRACT = ROOT.parent / "shared" / "api" / "contract.graphql"
+# Agreed exceptions, each with its reason: the lead decides what joins this list.
+AGREED = {
+    # issue 14: an operator's own compose app comes from no catalog, and its catalogApp is null
+    "FIELD_CHANGED_KIND: Field App.catalogApp changed type from String! to String.",
+}
 
 
 def test_exported_schema_is_current() -> None:
@@ -23,4 +28,4 @@ def test_schema_breaks_nothing_in_the_contract() -> None:
     contract = build_schema(CONTRACT.read_text())
     served = build_schema(schema.as_str())
     breaking = [f"{change.type.name}: {change.description}" for change in find_breaking_changes(contract, served)]
-    assert breaking == []
+    assert sorted(set(breaking) - AGREED) == []

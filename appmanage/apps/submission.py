@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
+from appmanage.apps.custom import custom_redeploy
 from appmanage.apps.plan import InstallPlan, check_install, validate_install
 from appmanage.apps.validation import (
     catalog_app_of,
@@ -66,6 +67,7 @@ ACTION_OF_KIND = {
     JobKind.REDEPLOY: AppAction.REDEPLOY,
     JobKind.UPDATE: AppAction.UPDATE,
     JobKind.UNINSTALL: AppAction.UNINSTALL,
+    JobKind.EDIT: AppAction.REDEPLOY,  # a custom app's new files, recreated like a redeploy
 }
 PLAIN_ACTIONS: dict[JobKind, JobParams] = {
     JobKind.START: StartParams(),
@@ -127,6 +129,8 @@ def submit_uninstall(services: Services, name: str, purge: bool) -> Accepted:
 
 def submit_redeploy(services: Services, name: str, given: Mapping[str, str]) -> Accepted:
     def prepare(app: App) -> tuple[JobParams, list[int]]:
+        if app.catalog_app is None:
+            return custom_redeploy(name, given)
         catalog_app = catalog_app_of(services, app)
         host = services.settings.public_host
         settings = resolve_settings(catalog_app, given, previous=app.settings, host=host)

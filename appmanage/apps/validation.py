@@ -23,7 +23,7 @@ from appmanage.enums import JobKind
 from appmanage.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from appmanage.host_availability import availability, registered_hosts
 from appmanage.hosts.facts import HostFacts, HostStatus
-from appmanage.jobs.params import RedeployParams, params_of
+from appmanage.jobs.params import EditParams, RedeployParams, params_of
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.runtime.host import host_resources
 from appmanage.runtime.ports import listening_ports
@@ -34,6 +34,11 @@ from appmanage.storage.models import LOCAL_HOST, App, Job
 GB = 1024**3
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9-]{1,30}")
+PORT_HOLDERS: dict[JobKind, type[RedeployParams] | type[EditParams]] = {
+    JobKind.REDEPLOY: RedeployParams,
+    JobKind.EDIT: EditParams,
+}
+"""The jobs whose new host ports are held for their app while they are unfinished."""
 
 
 def check_name(name: str) -> None:
@@ -50,6 +55,13 @@ def check_name_free(session: Session, name: str) -> None:
 
 
 def catalog_app_of(services: Services, app: App) -> CatalogApp:
+    """The app's catalog app; a custom compose app has none, so what needs one is refused."""
+    if app.catalog_app is None:
+        raise ValidationFailed(
+            f"{app.name} is your own compose app, not a catalog app: it has no catalog versions or settings; "
+            "change its compose file with editApp",
+            field="name",
+        )
     catalog_app = services.catalog.get(app.catalog_app)
     if catalog_app is None:
         raise NotFound(f"catalog app {app.catalog_app} is no longer in the catalog")
@@ -138,7 +150,7 @@ def _local_ports_in_use(services: Services) -> set[int]:
 def check_ports_free(
     session: Session, ports: Iterable[int], busy: set[int], except_app: str | None, host: str = LOCAL_HOST
 ) -> None:
-    """Ports of other apps on `host`, and those an unfinished redeploy holds there, are taken."""
+    """Ports of other apps on `host`, and those an unfinished redeploy or edit holds there, are taken."""
     owners = _ports_given(session, host, except_app)
     for port in ports:
         if port in owners:
@@ -148,7 +160,7 @@ def check_ports_free(
 
 
 def _ports_given(session: Session, host: str, except_app: str | None) -> dict[int, str]:
-    """Port → app, of the apps on `host` and of their unfinished redeploys."""
+    """Port → app, of the apps on `host` and of their unfinished redeploys and edits."""
     owners: dict[int, str] = {}
     for name, ports in session.execute(select(App.name, App.host_ports).where(App.host == host)):
         if name != except_app:
@@ -156,9 +168,10 @@ def _ports_given(session: Session, host: str, except_app: str | None) -> dict[in
     pending = session.scalars(
         select(Job)
         .join(App, App.name == Job.app_name)
-        .where(Job.state.in_(queries.UNFINISHED_STATES), Job.kind == JobKind.REDEPLOY, App.host == host)
+        .where(Job.state.in_(queries.UNFINISHED_STATES), Job.kind.in_(PORT_HOLDERS), App.host == host)
     )
     for job in pending:
         if job.app_name != except_app:
-            owners.update({port: job.app_name for port in params_of(job, RedeployParams).ports})
+            held = params_of(job, PORT_HOLDERS[job.kind]).ports
+            owners.update({port: job.app_name for port in held})
     return owners

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from appmanage.client import documents, output
+from appmanage.client.custom_input import custom_input
 from appmanage.client.progress import ProgressBar, follow_job
 from appmanage.client.session import OK, REFUSED, Session
 from appmanage.client.transport import ApiError, check_result
@@ -29,6 +30,10 @@ def settings_input(pairs: list[str] | None) -> list[dict[str, str]] | None:
 
 
 def install_input(args: argparse.Namespace) -> dict[str, Any]:
+    if args.compose:
+        return custom_input(args)
+    if not args.catalog_app or not args.name:
+        raise ApiError("UsageError", "name the catalog app and the app: CATALOG_APP --name NAME (or --compose FILE)")
     return {
         "catalogApp": args.catalog_app,
         "name": args.name,

@@ -8,7 +8,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from appmanage.client import actions, documents, hosts, reads
+from appmanage.client import actions, backups, custom_apps, documents, hosts, reads, schedules, stats
 from appmanage.client.output import fail
 from appmanage.client.session import REFUSED, UNREACHABLE, Session, add_connection_options, add_wait_option
 from appmanage.client.transport import ApiError, ClientError
@@ -39,6 +39,7 @@ API_COMMANDS: dict[str, str] = {
     "Mutation.updateApp": "update",
     "Mutation.uninstallApp": "uninstall",
     "Mutation.cancelJob": "cancel",
+    "Mutation.editApp": "edit",
     "Subscription.appStatusChanged": "apps --follow",
     "Subscription.jobUpdated": "job --follow",
     "Subscription.appLogs": "logs --follow",
@@ -48,6 +49,9 @@ API_COMMANDS: dict[str, str] = {
     "Mutation.drainHost": "drain",
     "Mutation.undrainHost": "undrain",
     "Subscription.hostStatusChanged": "hosts --follow",
+    **stats.API_COMMANDS,
+    **backups.API_COMMANDS,
+    **schedules.API_COMMANDS,
 }
 
 
@@ -83,8 +87,10 @@ def add_client_parsers(commands: Subparsers) -> frozenset[str]:
         ("preview", actions.preview, "an install as it would run (settings, warnings, compose); creates nothing"),
     ):
         parser = command(name, handler, help_text, wait=name == "install")
-        parser.add_argument("catalog_app", metavar="CATALOG_APP")
-        parser.add_argument("--name", required=True, help="the app's name: ^[a-z][a-z0-9-]{1,30}$")
+        parser.add_argument("catalog_app", metavar="CATALOG_APP", nargs="?", help="with --compose: the app's NAME")
+        parser.add_argument("--name", help="the app's name: ^[a-z][a-z0-9-]{1,30}$")
+        parser.add_argument("--compose", metavar="FILE", help="your own compose file instead of a catalog app")
+        parser.add_argument("--env", metavar="FILE", help="with --compose: its .env file")
         parser.add_argument("--version", help="a catalog version (default: the catalog's default)")
         parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting; repeat for more")
     redeploy = command("redeploy", actions.redeploy, "recreate an app, with changed settings (a job)", wait=True)
@@ -93,6 +99,11 @@ def add_client_parsers(commands: Subparsers) -> frozenset[str]:
     update = command("update", actions.update, "move an app to another catalog version (a job)", wait=True)
     update.add_argument("name")
     update.add_argument("--version", required=True)
+    edit = command("edit", custom_apps.edit, "replace your own compose app's files and recreate it (a job)", wait=True)
+    edit.add_argument("name")
+    edit.add_argument("--compose", metavar="FILE", required=True, help="the new compose file")
+    edit.add_argument("--env", metavar="FILE", help="the new .env file (without it: no .env)")
+    command("compose", custom_apps.compose, "your own compose app's compose file and .env").add_argument("name")
     uninstall = command("uninstall", actions.uninstall, "remove an app (a job)", wait=True)
     uninstall.add_argument("name")
     uninstall.add_argument("--purge", action="store_true", help="also delete its volumes and data")
@@ -126,6 +137,9 @@ def add_client_parsers(commands: Subparsers) -> frozenset[str]:
         drain = command(name, hosts.drain, help_text)
         drain.add_argument("name")
         drain.set_defaults(drain=draining)
+    stats.add_parsers(command)
+    backups.add_parsers(command)
+    schedules.add_parsers(command)
     api_token = command("api-token", reads.api_token, "API tokens over the API (ADMIN); `token` works locally")
     actions_of_token = api_token.add_subparsers(dest="action", required=True)
     token_list = actions_of_token.add_parser("list", help="live tokens")

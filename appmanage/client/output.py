@@ -27,6 +27,17 @@ def text(value: object) -> str:
     return str(value)
 
 
+def size(value: float | None) -> str:
+    """Bytes for people, in powers of 1024 like `docker stats`: 512B, 3.1KiB, 12.4MiB."""
+    if value is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024:
+            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
+        value /= 1024
+    return f"{value:.1f}TiB"
+
+
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], out: TextIO | None = None) -> None:
     out = out or sys.stdout
     cells = [[text(get(row)) for _, get in columns] for row in rows]

@@ -24,14 +24,19 @@ from appmanage.runtime.compose import ComposeError
 CONFIG_TIMEOUT = 60.0
 
 
-def review_folder(ctx: JobContext, catalog_app: CatalogApp, folder: Path, compose_file: str) -> list[ProjectWarning]:
+def review_folder(
+    ctx: JobContext, catalog_app: CatalogApp | None, folder: Path, compose_file: str
+) -> list[ProjectWarning]:
+    """`catalog_app` None: an operator's own compose app, which has no template to review."""
     text = ctx.services.compose.config(ctx.app_name, folder, compose_file, timeout=CONFIG_TIMEOUT)
     project = yaml.safe_load(text)
     found = project_warnings(project if isinstance(project, dict) else {}, folder)
+    if catalog_app is None:
+        return found
     return template_warnings(catalog_app.folder, catalog_app.skip_files) + found
 
 
-def check_host_access(ctx: JobContext, catalog_app: CatalogApp, folder: Path, compose_file: str | None) -> None:
+def check_host_access(ctx: JobContext, catalog_app: CatalogApp | None, folder: Path, compose_file: str | None) -> None:
     refuse = ctx.services.settings.refuse
     try:
         if compose_file is None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from appmanage.catalog.folder_swap import remove_folder
 from appmanage.enums import JobKind
+from appmanage.jobs import backup, custom, restore
 from appmanage.jobs.context import JobContext, disarm_job_timeout
 from appmanage.jobs.params import RedeployParams, UninstallParams, UpdateParams, params_of
 from appmanage.jobs.project import (
@@ -28,6 +29,7 @@ from appmanage.jobs.project import (
     save,
 )
 from appmanage.jobs.switch import switch
+from appmanage.schedules.rows import forget_schedules
 from appmanage.storage.models import App
 
 Operation = Callable[[JobContext], None]
@@ -36,7 +38,10 @@ Operation = Callable[[JobContext], None]
 def install(ctx: JobContext) -> None:
     app = load_app(ctx)
     ctx.step("render the app folder", 0.1)
-    render_folder(ctx, app, app.version, app.settings)
+    if app.catalog_app is None:
+        custom.write_custom_folder(ctx, custom.install_files(ctx))
+    else:
+        render_folder(ctx, app, app.version, app.settings)
     review_host_access(ctx, app)
     create_networks(ctx, app, app.settings)
     ctx.check_canceled()
@@ -69,6 +74,7 @@ def uninstall(ctx: JobContext) -> None:
         app = session.get(App, ctx.app_name)
         if app is not None:
             session.delete(app)
+        forget_schedules(session, ctx.app_name)
 
 
 def start(ctx: JobContext) -> None:
@@ -94,6 +100,8 @@ def restart(ctx: JobContext) -> None:
 
 def redeploy(ctx: JobContext) -> None:
     app = load_app(ctx)
+    if app.catalog_app is None:
+        return custom.redeploy(ctx, app)
     settings = dict(params_of(ctx.job, RedeployParams).settings or app.settings)
     hide_secrets(ctx, app.catalog_app, settings)
     switch(ctx, app, app.version, settings)
@@ -112,4 +120,8 @@ OPERATIONS: dict[JobKind, Operation] = {
     JobKind.RESTART: restart,
     JobKind.REDEPLOY: redeploy,
     JobKind.UPDATE: update,
+    JobKind.EDIT: custom.edit,
+    JobKind.BACKUP: backup.backup,
+    JobKind.RESTORE: restore.restore,
+    JobKind.DELETE_BACKUP: backup.delete_backup,
 }

@@ -19,8 +19,17 @@ class _NoParams:
 
 
 @dataclass(frozen=True)
-class InstallParams(_NoParams):
-    """An install reads its settings from the App row."""
+class InstallParams:
+    """An install reads its settings from the App row; a custom app's files are here."""
+
+    compose: str | None = None
+    """The operator's own compose file (a custom app), written as sent; None: a catalog app."""
+    env: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        compose, env = data.get("compose"), data.get("env")
+        return cls(None if compose is None else str(compose), None if env is None else str(env))
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,20 @@ class UpdateParams:
 
 
 @dataclass(frozen=True)
+class EditParams:
+    """A custom app's new compose file and `.env`, and the host ports they publish."""
+
+    compose: str
+    env: str | None = None
+    ports: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        env = data.get("env")
+        return cls(str(data["compose"]), None if env is None else str(env), [int(p) for p in data.get("ports") or ()])
+
+
+@dataclass(frozen=True)
 class UninstallParams:
     purge: bool = False
 
@@ -70,7 +93,51 @@ class UninstallParams:
         return cls(bool(data.get("purge")))
 
 
-JobParams = InstallParams | StartParams | StopParams | RestartParams | RedeployParams | UpdateParams | UninstallParams
+@dataclass(frozen=True)
+class BackupParams:
+    stop: bool = True
+    """Stop the app for the copy (else pause it)."""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(bool(data.get("stop", True)))
+
+
+@dataclass(frozen=True)
+class RestoreParams:
+    backup_id: str
+    source_app: str
+    """The app the backup is of."""
+    new_app: bool = False
+    """Into the job's app, a new one the API wrote (a clone); else in place."""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(str(data["backup_id"]), str(data["source_app"]), bool(data.get("new_app")))
+
+
+@dataclass(frozen=True)
+class DeleteBackupParams:
+    backup_id: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(str(data["backup_id"]))
+
+
+JobParams = (
+    InstallParams
+    | StartParams
+    | StopParams
+    | RestartParams
+    | RedeployParams
+    | UpdateParams
+    | UninstallParams
+    | BackupParams
+    | RestoreParams
+    | DeleteBackupParams
+    | EditParams
+)
 
 
 class _FromJson(Protocol):
@@ -88,6 +155,10 @@ PARAMS_OF_KIND: dict[JobKind, type[JobParams]] = {
     JobKind.REDEPLOY: RedeployParams,
     JobKind.UPDATE: UpdateParams,
     JobKind.UNINSTALL: UninstallParams,
+    JobKind.EDIT: EditParams,
+    JobKind.BACKUP: BackupParams,
+    JobKind.RESTORE: RestoreParams,
+    JobKind.DELETE_BACKUP: DeleteBackupParams,
 }
 
 

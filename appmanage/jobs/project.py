@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from appmanage.catalog.custom_project import COMPOSE_FILE as CUSTOM_COMPOSE
+from appmanage.catalog.custom_project import read_files
 from appmanage.catalog.native import COMPOSE_NAMES
 from appmanage.catalog.render import render
 from appmanage.catalog.secrets import secret_values
-from appmanage.errors import NotFound, Unavailable
+from appmanage.errors import NotFound, Unavailable, ValidationFailed
 from appmanage.jobs.context import JobContext
 from appmanage.jobs.host_access import check_host_access
 from appmanage.runtime.compose import ComposeError
@@ -27,13 +29,19 @@ def load_app(ctx: JobContext) -> App:
         app = session.get(App, ctx.app_name)
     if app is None:
         raise NotFound(f"app {ctx.app_name} is not installed")
-    hide_secrets(ctx, app.catalog_app, app.settings)
+    if app.catalog_app is None:
+        folder = app_folder(ctx)
+        if (folder / CUSTOM_COMPOSE).is_file():
+            ctx.hide(read_files(folder).secret_values())
+    else:
+        hide_secrets(ctx, app.catalog_app, app.settings)
     return app
 
 
-def hide_secrets(ctx: JobContext, catalog_name: str, settings: dict[str, str]) -> None:
+def hide_secrets(ctx: JobContext, catalog_name: str | None, settings: dict[str, str]) -> None:
     """Secret values never reach a job log (catalog/secrets.py says which)."""
-    ctx.hide(secret_values(ctx.services.catalog.get(catalog_name), settings))
+    catalog_app = None if catalog_name is None else ctx.services.catalog.get(catalog_name)
+    ctx.hide(secret_values(catalog_app, settings))
 
 
 def save(ctx: JobContext, **changes: Any) -> None:
@@ -69,18 +77,22 @@ def compose(ctx: JobContext, *args: str, check: bool = True) -> None:
 
 
 def render_folder(ctx: JobContext, app: App, version: str, settings: dict[str, str]) -> None:
-    catalog_app = ctx.catalog_app(app.catalog_app)
+    catalog_app = ctx.catalog_app(catalog_name(app))
     render(catalog_app, app_folder(ctx), ctx.app_name, version, settings)
 
 
 def review_host_access(ctx: JobContext, app: App) -> None:
     """The rendered folder's host access, reviewed right before each `up` (jobs/host_access.py)."""
     folder = app_folder(ctx)
-    check_host_access(ctx, ctx.catalog_app(app.catalog_app), folder, compose_file(folder))
+    catalog_app = None if app.catalog_app is None else ctx.catalog_app(app.catalog_app)
+    check_host_access(ctx, catalog_app, folder, compose_file(folder))
 
 
 def create_networks(ctx: JobContext, app: App, settings: dict[str, str]) -> None:
-    """The external networks the app joins, created when missing; never removed by us."""
+    """The external networks the app joins, created when missing; never removed by us.
+    A custom app's compose file names its own, which must exist."""
+    if app.catalog_app is None:
+        return
     for key in ctx.catalog_app(app.catalog_app).network_keys:
         network = settings.get(key)
         if not network:
@@ -90,6 +102,13 @@ def create_networks(ctx: JobContext, app: App, settings: dict[str, str]) -> None
                 ctx.log(f"created the network {network}")
         except DockerUnavailable as exc:
             raise Unavailable(str(exc)) from exc
+
+
+def catalog_name(app: App) -> str:
+    """The app's catalog app; a custom app has none, and what needs one refuses it."""
+    if app.catalog_app is None:
+        raise ValidationFailed(f"{app.name} is a custom compose app: it has no catalog app", field="name")
+    return app.catalog_app
 
 
 def clean_up(ctx: JobContext) -> None:

@@ -31,6 +31,11 @@ COMPOSE_STEPS: dict[JobKind, int] = {
     JobKind.RESTART: 1,
     JobKind.REDEPLOY: 4,  # pull, build, up; up of the previous version when it fails
     JobKind.UPDATE: 4,
+    JobKind.EDIT: 4,  # up; up of the previous files when it fails (and a compose config before each)
+    # a restic command counts as one step here (its own limit: APPMANAGE_BACKUP_TIMEOUT)
+    JobKind.BACKUP: 6,  # stop, backup, start, forget (retention), snapshots
+    JobKind.RESTORE: 10,  # restore to staging, stop, safety backup, up; the safety copy back and up when it fails
+    JobKind.DELETE_BACKUP: 2,  # forget
 }
 
 

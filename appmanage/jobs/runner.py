@@ -46,6 +46,11 @@ def serve_jobs_with(services: Services | None, liveness: Liveness | None = None)
     _worker_services, _worker_liveness = services, liveness
 
 
+def worker_services() -> Services | None:
+    """The clients this worker process handed over, for other RQ entry points (a schedule's tick)."""
+    return _worker_services
+
+
 def run(job_id: str) -> str:
     if _worker_services is not None:
         return execute(_worker_services, job_id, _worker_liveness).value

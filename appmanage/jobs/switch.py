@@ -14,6 +14,7 @@ from appmanage.jobs.host_access import check_host_access
 from appmanage.jobs.project import (
     RECREATE,
     app_folder,
+    catalog_name,
     compose,
     compose_file,
     create_networks,
@@ -38,7 +39,7 @@ def switch(ctx: JobContext, app: App, version: str, settings: dict[str, str]) ->
         review_host_access(ctx, app)
         ctx.step("docker compose up", 0.5)
         compose(ctx, *RECREATE)
-        catalog_app = ctx.catalog_app(app.catalog_app)
+        catalog_app = ctx.catalog_app(catalog_name(app))
         save(
             ctx,
             version=version,
@@ -79,7 +80,7 @@ def prepare_images(ctx: JobContext, app: App, version: str, settings: dict[str, 
     staging folder, before touching the app: a refusal leaves its containers as they were."""
     staging = ctx.services.settings.apps_dir / f".staging-{ctx.app_name}-{ctx.job.id}"
     try:
-        catalog_app = ctx.catalog_app(app.catalog_app)
+        catalog_app = ctx.catalog_app(catalog_name(app))
         staged_file = render(catalog_app, staging, ctx.app_name, version, settings).name
         runner = ctx.services.compose
         try:

@@ -7,6 +7,9 @@ the compose process under it die with it, and recovery fails the job within seco
 RQ's timeout reaches the job as JobTimeoutException (SIGALRM in this, the main, thread):
 the compose process is ended, an update or redeploy rolls back, and the row ends FAILED.
 While it lives, the worker keeps its sign of life in Redis (`jobs/liveness.py`).
+RQ's scheduler runs beside one worker of each queue (`jobs/scheduling_worker.py`) and
+moves the schedules' due ticks onto the queue; each worker arms the ticks again from the
+table when it starts and in its maintenance (`schedules/arming.py`).
 """
 
 from __future__ import annotations
@@ -18,14 +21,15 @@ import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rq import SimpleWorker
 
 from appmanage.config import Settings
 from appmanage.jobs.liveness import Liveness
 from appmanage.jobs.queue import job_queue
 from appmanage.jobs.recovery import start_recovery
 from appmanage.jobs.runner import serve_jobs_with, worker_name
+from appmanage.jobs.scheduling_worker import SchedulingWorker
 from appmanage.runtime.compose import detect_compose_command
+from appmanage.schedules.arming import rearm
 from appmanage.services import Services
 
 WORKER_TTL = 10
@@ -52,7 +56,8 @@ def work(settings: Settings, burst: bool = False, migrate: bool = True, recover:
         while True:
             _wait_for_redis(services)
             try:
-                _rq_worker(services).work(burst=burst, with_scheduler=False)
+                rearm(services)
+                _rq_worker(services).work(burst=burst, with_scheduler=True)
                 return 0
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 log.warning("Redis went away (%s); waiting for it", exc)
@@ -63,12 +68,13 @@ def work(settings: Settings, burst: bool = False, migrate: bool = True, recover:
         services.close()
 
 
-def _rq_worker(services: Services) -> SimpleWorker:
-    worker = SimpleWorker(
+def _rq_worker(services: Services) -> SchedulingWorker:
+    worker = SchedulingWorker(
         [job_queue(services.redis, services.settings.namespace, services.settings.agent_host)],
         connection=services.redis,
         name=f"appmanage-{worker_name()}-{secrets.token_hex(2)}",
         worker_ttl=WORKER_TTL,
+        maintenance=lambda: rearm(services),
     )
     worker.max_connection_wait_time = REDIS_RETRY_MAX_SECONDS
     return worker

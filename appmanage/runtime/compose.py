@@ -30,6 +30,8 @@ LineSink = Callable[[str], None]
 CancelCheck = Callable[[], bool]
 POLL_SECONDS = 0.2
 PR_SET_PDEATHSIG = 1
+OVERRIDE_FILE = "appmanage.override.yaml"
+"""What AppManage adds to an operator's own compose file, which it never rewrites (catalog/custom_project.py)."""
 
 
 class ComposeError(Exception):
@@ -90,11 +92,14 @@ class Compose:
         return self._command or detect_compose_command()
 
     def argv(self, project: str, directory: Path | None, compose_file: str | None, *args: str) -> list[str]:
+        """With AppManage's own override file in the folder, compose reads it after the compose file."""
         files = (
             ["--project-directory", str(directory), "-f", str(directory / compose_file)]
             if directory and compose_file
             else []
         )
+        if directory and compose_file and (directory / OVERRIDE_FILE).is_file():
+            files += ["-f", str(directory / OVERRIDE_FILE)]
         return [*self.command, "--ansi", "never", "--progress", "plain", "-p", project, *files, *args]
 
     def run(

@@ -9,10 +9,12 @@ from appmanage.catalog.model import CatalogApp as CatalogAppModel
 from appmanage.catalog.secrets import is_secret
 from appmanage.resolvers.apps import app_jobs
 from appmanage.runtime.containers import ContainerInfo, LogEntry
+from appmanage.schema.app_compose import AppCompose, compose_of
 from appmanage.schema.context import Info
 from appmanage.schema.enums import AppAction, AppStatus
 from appmanage.schema.jobs import Job
 from appmanage.schema.permissions import MayRevealSecrets
+from appmanage.schema.stats import AppStats, AppStatsPoint, app_stats, app_stats_history
 from appmanage.services import Services
 from appmanage.snapshot import AppSnapshot
 
@@ -73,7 +75,10 @@ class LogLine:
 @strawberry.type
 class App:
     name: str
-    catalog_app: str
+    catalog_app: str | None = strawberry.field(
+        description="The catalog app it was installed from; null for a custom app."
+    )
+    source: str = strawberry.field(description='"custom" for the operator\'s own compose app, else its catalog source.')
     version: str
     host: str = strawberry.field(description="The Docker host the app lives on (its agent's `--host`).")
     status: AppStatus
@@ -94,6 +99,21 @@ class App:
     def settings(self, reveal: bool = False) -> list[Setting]:
         return _settings(self.setting_values, self.catalog_model, reveal)
 
+    @strawberry.field(description="A custom app's compose file and `.env` (null for a catalog app).")
+    async def compose(self, info: Info) -> AppCompose | None:
+        return await compose_of(info, self.name, self.source)
+
+    @strawberry.field(
+        description="CPU, memory, network and block I/O of its running containers, per service too: the host's "
+        "latest sample (a fresh one within 2 s); null when the host has none."
+    )
+    async def stats(self, info: Info) -> AppStats | None:
+        return await app_stats(info, self.name, self.host)
+
+    @strawberry.field(description="Its averages per minute since `since`, oldest first (kept 7 days).")
+    async def stats_history(self, info: Info, since: datetime) -> list[AppStatsPoint]:
+        return await app_stats_history(info, self.name, since)
+
     @strawberry.field(description="The app's jobs, newest first.")
     async def jobs(self, info: Info, first: int | None = 20) -> list[Job]:
         return [
@@ -108,7 +128,7 @@ class App:
     @classmethod
     def shaper(cls, services: Services) -> Callable[[AppSnapshot], App]:
         """Snapshots to Apps, with their catalog entries (AppStates shapes each app once)."""
-        return lambda snapshot: cls.from_snapshot(snapshot, services.catalog.get(snapshot.app.catalog_app))
+        return lambda snapshot: cls.from_snapshot(snapshot, _catalog_model(services, snapshot.app.catalog_app))
 
     @classmethod
     def from_snapshot(cls, snapshot: AppSnapshot, catalog_app: CatalogAppModel | None) -> App:
@@ -116,6 +136,7 @@ class App:
         return cls(
             name=app.name,
             catalog_app=app.catalog_app,
+            source=app.source,
             version=app.version,
             host=app.host,
             status=snapshot.status.status,
@@ -139,6 +160,10 @@ class App:
             created_at=app.created_at,
             updated_at=app.updated_at,
         )
+
+
+def _catalog_model(services: Services, name: str | None) -> CatalogAppModel | None:
+    return None if name is None else services.catalog.get(name)
 
 
 def _settings(values: dict[str, str], catalog_app: CatalogAppModel | None, reveal: bool) -> list[Setting]:

@@ -96,13 +96,21 @@ class Mutation:
             return error_result(exc, NotFoundError)
 
     @strawberry.mutation(
-        permission_classes=[CanOperate], description="Validate, then enqueue the install; answers at once."
+        permission_classes=[CanOperate],
+        description="Validate, then enqueue the install of a catalog app or of your own compose file; answers at once.",
     )
     async def install_app(self, info: Info, input: InstallAppInput) -> InstallAppResult:
         services = info.context.services
         try:
             accepted = await mutations.install_app(
-                services, input.catalog_app, input.name, input.version, input.settings, input.host
+                services,
+                input.catalog_app,
+                input.name,
+                input.version,
+                input.settings,
+                input.host,
+                input.compose,
+                input.env,
             )
         except AppManageError as exc:
             return error_result(exc, ValidationError, NotFoundError, ConflictError, ServiceUnavailableError)

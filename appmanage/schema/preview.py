@@ -6,9 +6,10 @@ from typing import Annotated
 
 import strawberry
 
+from appmanage.apps.custom import CustomPlan
 from appmanage.apps.plan import InstallPlan
 from appmanage.catalog import model
-from appmanage.catalog.secrets import is_secret
+from appmanage.catalog.secrets import is_secret, looks_secret
 from appmanage.schema.apps import Setting
 from appmanage.schema.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
 
@@ -24,7 +25,17 @@ class InstallPreview:
     host: str = strawberry.field(description="The Docker host installApp would use: the one asked for, or placement's.")
 
     @classmethod
-    def from_plan(cls, plan: InstallPlan) -> InstallPreview:
+    def from_plan(cls, plan: InstallPlan | CustomPlan) -> InstallPreview:
+        """A custom app's settings are its `.env` variables, secret-looking values masked."""
+        if isinstance(plan, CustomPlan):
+            env = sorted(plan.files.env_values().items())
+            settings = [Setting.of(key, value, looks_secret(key)) for key, value in env]
+            return cls(
+                compose=plan.project.compose,
+                settings=settings,
+                warnings=[str(w) for w in plan.project.warnings],
+                host=plan.host,
+            )
         settings = [
             Setting.of(key, value, is_secret(plan.catalog_app, key)) for key, value in sorted(plan.settings.items())
         ]

@@ -77,7 +77,14 @@ class Query:
         services = info.context.services
         try:
             plan = await preview.preview_install(
-                services, input.catalog_app, input.name, input.version, input.settings, input.host
+                services,
+                input.catalog_app,
+                input.name,
+                input.version,
+                input.settings,
+                input.host,
+                input.compose,
+                input.env,
             )
         except AppManageError as exc:
             return error_result(exc, ValidationError, NotFoundError, ConflictError, ServiceUnavailableError)

@@ -11,6 +11,8 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from appmanage.config import Settings
+from appmanage.schema.backups import BackupsMutation, BackupsQuery
+from appmanage.schema.custom_apps import CustomAppMutation
 from appmanage.schema.document_cache import DocumentCache, DocumentMemory
 from appmanage.schema.enum_output import look_up_enum_members
 from appmanage.schema.errors import (
@@ -23,15 +25,17 @@ from appmanage.schema.errors import (
 from appmanage.schema.limits import limit_extensions
 from appmanage.schema.mutation import Mutation as CoreMutation
 from appmanage.schema.query import Query as CoreQuery
+from appmanage.schema.schedules import SchedulesMutation, SchedulesQuery
 from appmanage.schema.shared_results import SharedEventExecutor
+from appmanage.schema.stats import StatsQuery, StatsSubscription
 from appmanage.schema.subscription import Subscription as CoreSubscription
 from appmanage.schema.unexpected import MaskUnexpectedErrors, is_unexpected, log
 from graphql import GraphQLError
 
 # One class per domain, merged: a domain adds its own Query, Mutation or Subscription here.
-Query = merge_types("Query", (CoreQuery,))
-Mutation = merge_types("Mutation", (CoreMutation,))
-Subscription = merge_types("Subscription", (CoreSubscription,))
+Query = merge_types("Query", (CoreQuery, BackupsQuery, SchedulesQuery, StatsQuery))
+Mutation = merge_types("Mutation", (CoreMutation, BackupsMutation, CustomAppMutation, SchedulesMutation))
+Subscription = merge_types("Subscription", (CoreSubscription, StatsSubscription))
 
 
 class AppManageSchema(strawberry.Schema):

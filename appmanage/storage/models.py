@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -13,6 +13,7 @@ from sqlalchemy.types import TypeDecorator
 from appmanage.enums import JobKind, JobState, Role
 
 UNFINISHED = "state IN ('QUEUED', 'RUNNING')"
+CUSTOM_SOURCE = "custom"  # the source of an app from the operator's own compose file
 LOCAL_HOST = "local"  # the Docker host of `appmanage run`, and of every app from before hosts
 ACTIVE = "revoked_at IS NULL"
 
@@ -44,7 +45,8 @@ class App(Base):
     __tablename__ = "apps"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    catalog_app: Mapped[str] = mapped_column(String(128))
+    catalog_app: Mapped[str | None] = mapped_column(String(128))
+    """None for an operator's own compose app (`source` is then CUSTOM_SOURCE)."""
     host: Mapped[str] = mapped_column(String(64), default=LOCAL_HOST, server_default=LOCAL_HOST, index=True)
     source: Mapped[str] = mapped_column(Text)
     version: Mapped[str] = mapped_column(String(64))
@@ -124,3 +126,67 @@ class Host(Base):
     draining: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AppStatsMinute(Base):
+    """One minute's average CPU and memory of an app, written by its host's sampler (appmanage/stats/)."""
+
+    __tablename__ = "app_stats_minutes"
+
+    app: Mapped[str] = mapped_column(String(32), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(primary_key=True, index=True)
+    host: Mapped[str] = mapped_column(String(64))
+    cpu_percent: Mapped[float] = mapped_column(Float)
+    memory_bytes: Mapped[float] = mapped_column(Float)
+
+
+class Backup(Base):
+    """A restic snapshot of an app, mirrored by the worker after each backup or forget:
+    the repository is the truth, this table what the API lists without asking restic."""
+
+    __tablename__ = "backups"
+    __table_args__ = (Index("ix_backups_app_created", "app", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # restic's snapshot id
+    app: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(String(64))
+    catalog_app: Mapped[str | None] = mapped_column(String(128))
+    version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    """restic's total_bytes_processed: the bytes of the files read, before dedup and compression."""
+    safety_for_job: Mapped[str | None] = mapped_column(String(32))
+    """The restore job this snapshot was taken before (a safety snapshot); None: a backup."""
+    manifest: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """What a restore needs: the app row, the folder and each volume's path (`jobs/backup_manifest.py`)."""
+
+
+class BackupRetention(Base):
+    """How many backups of an app `restic forget` keeps after each backup; 0: no limit of that kind."""
+
+    __tablename__ = "backup_retention"
+
+    app: Mapped[str] = mapped_column(String(32), primary_key=True)
+    keep_last: Mapped[int] = mapped_column(default=0)
+    keep_daily: Mapped[int] = mapped_column(default=0)
+    keep_weekly: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Schedule(Base):
+    """A job run on a cron schedule (`appmanage/schedules/`): its next tick is armed in RQ's
+    ScheduledJobRegistry, and this row is the truth it is armed again from."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_name: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[JobKind] = mapped_column(Enum(JobKind, native_enum=False, length=16))
+    cron: Mapped[str] = mapped_column(String(128))
+    next_run_at: Mapped[datetime | None]
+    last_run_at: Mapped[datetime | None]
+    """The last tick taken: a tick is taken once, when this is still before it."""
+    last_job_id: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    """Why the last tick started no job; None when it did."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,8 +7,8 @@ and announces the listing's truth, so a wrong provisional status is corrected. A
 every (re)connection, and at the end of every window of the event stream, all apps are
 listed at once, so a change is never missed while the stream was down. While Docker is
 away, apps are announced UNKNOWN, and it keeps trying to reconnect. It also runs the job
-recovery passes (appmanage.jobs.recovery) and, once at its start, resumes the apps that
-should run (appmanage.watcher.resume).
+recovery passes (appmanage.jobs.recovery), the host's stats sampler (appmanage.stats.sampler)
+and, once at its start, resumes the apps that should run (appmanage.watcher.resume).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from appmanage.runtime.container_events import event_project
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.runtime.docker_events import container_events
 from appmanage.services import Services
+from appmanage.stats.sampler import start_sampler
 from appmanage.status_feed import announce
 from appmanage.watcher.book import ContainerBook
 from appmanage.watcher.correction import Correction
@@ -35,6 +36,7 @@ RETRY_SECONDS = 1.0
 def watch(services: Services, stopping: threading.Event | None = None) -> None:
     stopping = stopping or threading.Event()
     start_recovery(services, stopping)
+    start_sampler(services.settings, services.redis, services.db, stopping)
     try:
         resume_desired_state(services)
     except DockerUnavailable:

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import zlib
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,13 +65,20 @@ class PrivateDocker:
     def docker(self, *args: str) -> list[str]:
         return ["docker", "-H", self.host, *args]
 
+    @property
+    def bridge(self) -> str:
+        """Its own bridge: a dockerd started with `--bridge none` deletes the interface
+        docker0 of its network namespace, which the machine's own dockerd uses."""
+        return f"am{zlib.crc32(self.root.name.encode()):08x}"
+
     def start(self) -> None:
+        subprocess.run([*self.launcher, "ip", "link", "add", self.bridge, "type", "bridge"], capture_output=True)
         flags = {
             "--host": self.host,
             "--data-root": str(self.root / "data"),
             "--exec-root": str(self.root / "exec"),
             "--pidfile": str(self.root / "docker.pid"),
-            "--bridge": "none",
+            "--bridge": self.bridge,
             "--default-address-pool": self.address_pool,
         }
         command = [
@@ -108,6 +116,7 @@ class PrivateDocker:
             subprocess.run(self.docker("network", "prune", "-f"), capture_output=True)
         self.stop()
         subprocess.run(["umount", "-R", str(self.root / "data")], capture_output=True)
+        subprocess.run([*self.launcher, "ip", "link", "del", self.bridge], capture_output=True)
         kill_leftovers(f"{self.root}/")
         shutil.rmtree(self.root, ignore_errors=True)
 

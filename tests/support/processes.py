@@ -35,6 +35,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "APPMANAGE_CATALOGS": os.pathsep.join(str(c) for c in settings.catalogs),
         "APPMANAGE_COMPOSE_TIMEOUT": str(settings.compose_timeout),
         "APPMANAGE_ADMIN_TOKEN": settings.admin_token,
+        "APPMANAGE_SCHEDULE_SECONDS": "true" if settings.schedule_seconds else "false",
     }
 
 

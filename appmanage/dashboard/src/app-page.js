@@ -1,8 +1,12 @@
-// One app: status and actions, services, ports as links, settings (secrets masked), update
-// to another version, job history, and the containers' logs live.
+// One app: status and actions, services, live resources, ports as links, settings (secrets
+// masked), update to another version, backups, schedules, job history, and the containers'
+// logs live.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { request, subscribe } from "./api.js";
 import { APP_PAGE, LOGS, STATUS_OF, UPDATE, VERSIONS } from "./documents.js";
+import { Backups } from "./backups.js";
+import { Schedules } from "./schedules.js";
+import { LiveStats } from "./stats.js";
 import { acceptedJob, ActionButtons, ErrorText, html, Status, stickToEnd, time, useMayOperate } from "./ui.js";
 
 function portUrl(port) {
@@ -73,17 +77,19 @@ export function AppPage({ name }) {
   return html`<article aria-labelledby="app-title">
     <h1 id="app-title">${app.name}</h1>
     <p><${Status} status=${app.status} reason=${app.statusReason} /></p>
-    <p class="muted">${app.catalogApp} version ${app.version} · installed ${time(app.createdAt)}</p>
+    <p class="muted">${app.catalogApp ?? "custom"} version ${app.version} · installed ${time(app.createdAt)}</p>
     <${ErrorText} message=${error} />
     <${ActionButtons} app=${app} onDone=${toJob} />
     ${app.activeJob ? html`<p>Running job: <a href=${`#/job/${app.activeJob.id}`}>${app.activeJob.kind} (${app.activeJob.state})</a></p>` : null}
-    ${mayOperate && app.availableActions.includes("UPDATE") ? html`<h2>Update</h2><${UpdateForm} app=${app} onDone=${toJob} />` : null}
+    ${mayOperate && app.catalogApp && app.availableActions.includes("UPDATE") ? html`<h2>Update</h2><${UpdateForm} app=${app} onDone=${toJob} />` : null}
 
     <h2>Services</h2>
     <table><thead><tr><th>Service</th><th>State</th><th>Health</th><th>Exit code</th><th>Image</th></tr></thead>
       <tbody>${app.services.map((s) => html`<tr key=${s.container}>
         <th scope="row">${s.name}</th><td>${s.state}</td><td>${s.health ?? "none"}</td><td>${s.exitCode ?? ""}</td><td>${s.image ?? ""}</td>
       </tr>`)}</tbody></table>
+
+    <${LiveStats} name=${app.name} />
 
     <h2>Ports</h2>
     ${app.ports.length ? html`<ul>${app.ports.map((p) => html`<li>
@@ -94,6 +100,9 @@ export function AppPage({ name }) {
     <table><tbody>${app.settings.map((s) => html`<tr key=${s.key}>
       <th scope="row">${s.key}</th><td>${s.secret || s.value === null ? html`<span aria-label="secret, hidden">••••••••</span>` : s.value}</td>
     </tr>`)}</tbody></table>
+
+    <${Backups} app=${app} onJob=${toJob} />
+    <${Schedules} app=${app.name} />
 
     <h2>Jobs</h2>
     <table><thead><tr><th>Job</th><th>State</th><th>Step</th><th>Created</th><th>Finished</th><th>Error</th></tr></thead>

@@ -7,7 +7,7 @@ import { ActionButtons, ErrorText, html, Status } from "./ui.js";
 
 const STATUSES = [
   "RUNNING", "UNHEALTHY", "DEGRADED", "EXITED", "RESTARTING", "FAILED", "UNKNOWN",
-  "INSTALLING", "UPDATING", "UNINSTALLING", "STARTING", "STOPPING",
+  "INSTALLING", "UPDATING", "UNINSTALLING", "STARTING", "STOPPING", "BACKING_UP", "RESTORING",
 ];
 
 function useLiveApps() {
@@ -106,7 +106,7 @@ export function AppsPage() {
               <th scope="row"><a href=${`#/app/${encodeURIComponent(app.name)}`}>${app.name}</a></th>
               <td><${Status} status=${app.status} reason=${app.statusReason} /></td>
               <td>${app.host}</td>
-              <td>${app.catalogApp}</td>
+              <td>${app.catalogApp ?? "custom"}</td>
               <td>${app.version}</td>
               <td><${ActionButtons} app=${app} onDone=${() => {}} /></td>
             </tr>`)}

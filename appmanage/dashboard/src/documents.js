@@ -1,6 +1,6 @@
 // The GraphQL documents the dashboard sends (graphql/schema.graphql is the API).
 const JOB = "id app kind state step progress error createdAt startedAt finishedAt";
-const ROW = "name host catalogApp version status statusReason availableActions activeJob { id kind state }";
+const ROW = "name host catalogApp source version status statusReason availableActions activeJob { id kind state }";
 const RESULT = `__typename ... on Error { message } ... on JobAccepted { job { id } }`;
 
 export const APPS = `query { apps { ${ROW} } }`;
@@ -43,3 +43,24 @@ export const EVENTS = `subscription($after: String) { events(after: $after) {
 export const JOB_UPDATES = `subscription($id: ID!) { jobUpdated(id: $id) { job { ${JOB} } line } }`;
 export const STATUS_OF = `subscription($name: String) { appStatusChanged(name: $name) { status statusReason removed } }`;
 export const LOGS = `subscription($name: String!) { appLogs(name: $name, tail: 200) { service line } }`;
+
+const FIGURES = "cpuPercent memoryBytes memoryLimitBytes";
+export const APP_STATS = `subscription($name: String!, $every: Int) { appStats(name: $name, everySeconds: $every) {
+  sampledAt containers ${FIGURES} services { name containers ${FIGURES} }
+} }`;
+export const STATS_HISTORY = `query($name: String!, $since: DateTime!) { app(name: $name) {
+  statsHistory(since: $since) { minute cpuPercent memoryBytes }
+} }`;
+
+const BACKUP = "id app createdAt sizeBytes version safetyForJob";
+export const BACKUPS = `query($app: String) { backups(app: $app) { ${BACKUP} } }`;
+export const BACKUP_APP = `mutation($name: String!, $stop: Boolean) { backupApp(name: $name, stop: $stop) { ${RESULT} } }`;
+export const RESTORE_APP = `mutation($name: String!, $backupId: ID!, $asName: String) {
+  restoreApp(name: $name, backupId: $backupId, asName: $asName) { ${RESULT} } }`;
+export const DELETE_BACKUP = `mutation($id: ID!) { deleteBackup(id: $id) { ${RESULT} ... on BackupDeleted { id } } }`;
+
+const SCHEDULE = "id kind cron nextRunAt lastRunAt lastError lastJob { id state }";
+export const SCHEDULES = `query($app: String) { schedules(app: $app) { ${SCHEDULE} } }`;
+export const SCHEDULE_JOB = `mutation($app: String!, $kind: ScheduleKind!, $cron: String!) {
+  scheduleJob(app: $app, kind: $kind, cron: $cron) { __typename ... on Error { message } ... on Schedule { id } } }`;
+export const UNSCHEDULE_JOB = `mutation($id: ID!) { unscheduleJob(id: $id) { __typename ... on Error { message } } }`;

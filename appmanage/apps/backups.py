@@ -1,0 +1,213 @@
+"""Backups on the API side: the BACKUP, RESTORE and DELETE_BACKUP jobs submitted like the
+other operations (`apps/submission.py`), the Backup rows read, retention kept.
+
+A restore into a name no app has (asName, or the name of an uninstalled app) is a clone:
+a new App row like an install's (the name rule, the name free, on the backup's host or
+the one asked for) with the backup's catalog app, version and settings, and a fresh host
+port for every port setting whose port is taken there; the job's app is the new one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from appmanage.apps.placement import HostOffer, named_host
+from appmanage.apps.submission import Accepted, _busy, _enqueue
+from appmanage.apps.validation import check_name, check_name_free, host_offers
+from appmanage.enums import AppStatus, JobKind
+from appmanage.errors import Conflict, NotFound, Unavailable, ValidationFailed
+from appmanage.jobs import records
+from appmanage.jobs.backup import forget_backup
+from appmanage.jobs.backup_manifest import Manifest
+from appmanage.jobs.params import BackupParams, DeleteBackupParams, JobParams, RestoreParams, to_json
+from appmanage.services import Services
+from appmanage.snapshot import AppSnapshot, snapshot_of, with_job
+from appmanage.storage import queries
+from appmanage.storage.models import App, Backup, BackupRetention, utcnow
+
+MAX_PORT = 65535
+
+
+def list_backups(services: Services, app: str | None) -> list[Backup]:
+    """Newest first."""
+    query = select(Backup).order_by(Backup.created_at.desc(), Backup.id)
+    if app is not None:
+        query = query.where(Backup.app == app)
+    with services.db.read() as session:
+        return list(session.scalars(query))
+
+
+def submit_backup(services: Services, name: str, stop: bool) -> Accepted:
+    snapshot = _idle_app(services, name)
+    if not snapshot.app.installed:
+        raise ValidationFailed(f"{name} is not installed yet: there is nothing to back up", field="name")
+    return _submit_on_app(services, snapshot, JobKind.BACKUP, BackupParams(stop))
+
+
+def submit_restore(
+    services: Services, name: str, backup_id: str, as_name: str | None = None, host: str | None = None
+) -> Accepted:
+    """In place into `name`, or into a new app `as_name` (or `name`, when no app has it)."""
+    backup = _backup(services, backup_id)
+    target = as_name or name
+    with services.db.read() as session:
+        exists = session.get(App, target) is not None
+    if as_name is None and exists:
+        if backup.app != name:
+            raise ValidationFailed(
+                f"backup {backup_id} is of {backup.app}, not {name}: give asName to restore it as a new app",
+                field="backupId",
+            )
+        snapshot = _idle_app(services, name)
+        if host is not None and host != snapshot.app.host:
+            raise ValidationFailed(
+                f"{name} runs on host {snapshot.app.host}: give asName to restore onto host {host}", field="host"
+            )
+        return _submit_on_app(services, snapshot, JobKind.RESTORE, RestoreParams(backup.id, backup.app))
+    return _submit_clone(services, backup, target, host)
+
+
+def delete_backup(services: Services, backup_id: str) -> Accepted | str:
+    """A DELETE_BACKUP job on the backup's app; when that app is gone, forgotten here at
+    once: the id of the backup deleted."""
+    backup = _backup(services, backup_id)
+    with services.db.read() as session:
+        app_exists = session.get(App, backup.app) is not None
+    if not app_exists:
+        settings = services.settings
+        forget_backup(settings, services.db, services.redis, backup.id, None)
+        return backup.id
+    snapshot = snapshot_of(services, backup.app)
+    if snapshot is None:
+        raise NotFound(f"no app is named {backup.app}")
+    if snapshot.active_job is not None:
+        raise _busy(snapshot.active_job)
+    return _submit_on_app(services, snapshot, JobKind.DELETE_BACKUP, DeleteBackupParams(backup.id))
+
+
+def set_retention(services: Services, app: str, keep_last: int, keep_daily: int, keep_weekly: int) -> BackupRetention:
+    """Applied after each backup of `app`; all three 0: every backup is kept."""
+    for field, value in (("keepLast", keep_last), ("keepDaily", keep_daily), ("keepWeekly", keep_weekly)):
+        if value < 0:
+            raise ValidationFailed(f"{field} cannot be negative", field=field)
+    with services.db.write() as session:
+        if session.get(App, app) is None:
+            raise NotFound(f"no app is named {app}")
+        rule = session.get(BackupRetention, app) or BackupRetention(app=app)
+        rule.keep_last, rule.keep_daily, rule.keep_weekly = keep_last, keep_daily, keep_weekly
+        rule.updated_at = utcnow()
+        session.add(rule)
+        session.flush()
+        session.expunge(rule)
+    return rule
+
+
+def retention_of(services: Services, app: str) -> BackupRetention | None:
+    with services.db.read() as session:
+        return session.get(BackupRetention, app)
+
+
+def _backup(services: Services, backup_id: str) -> Backup:
+    with services.db.read() as session:
+        backup = session.get(Backup, backup_id)
+    if backup is None:
+        raise NotFound(f"no backup has the id {backup_id}")
+    return backup
+
+
+def _idle_app(services: Services, name: str) -> AppSnapshot:
+    """The app's snapshot, when no job of it is unfinished and its host answers."""
+    snapshot = snapshot_of(services, name)
+    if snapshot is None:
+        raise NotFound(f"no app is named {name}")
+    if snapshot.active_job is not None:
+        raise _busy(snapshot.active_job)
+    if snapshot.status.status is AppStatus.UNKNOWN:
+        raise Unavailable(f"{name} cannot be changed now: {snapshot.status.reason}")
+    return snapshot
+
+
+def _submit_on_app(services: Services, snapshot: AppSnapshot, kind: JobKind, params: JobParams) -> Accepted:
+    name = snapshot.app.name
+    try:
+        with services.db.write() as session:
+            if session.get(App, name) is None:
+                raise NotFound(f"no app is named {name}")
+            job = records.new_job(session, name, kind, to_json(params))
+    except IntegrityError:
+        with services.db.read() as session:
+            active = queries.unfinished_jobs(session, [name]).get(name)
+        if active is None:
+            raise
+        raise _busy(active) from None
+    return _enqueue(services, with_job(snapshot.app, job, snapshot.containers))
+
+
+def _submit_clone(services: Services, backup: Backup, name: str, host: str | None) -> Accepted:
+    check_name(name)
+    manifest = Manifest.from_json(backup.manifest)
+    port_keys: tuple[str, ...] = ()
+    if manifest.catalog_app is not None:
+        catalog_app = services.catalog.get(manifest.catalog_app)
+        if catalog_app is None:
+            raise NotFound(f"catalog app {manifest.catalog_app} of the backup is no longer in the catalog")
+        if manifest.version not in catalog_app.versions:
+            raise NotFound(f"{manifest.catalog_app} has no version {manifest.version} any more")
+        port_keys = catalog_app.port_keys
+    offer = _online_host(services, host or backup.host)
+    if offer.name == services.settings.agent_host and services.containers.by_project(name):
+        raise Conflict(f"Docker already runs a compose project named {name}")
+    settings = dict(manifest.settings)
+    taken = set(offer.busy_ports) | set(offer.app_ports)
+    for key in port_keys:
+        if key in settings:
+            port = fresh_port(int(settings[key]), taken)
+            settings[key] = str(port)
+            taken.add(port)
+    ports = sorted({int(settings[k]) for k in port_keys if k in settings}) if port_keys else list(manifest.host_ports)
+    with services.db.write() as session:
+        check_name_free(session, name)
+        clash = [p for p in ports if p in _ports_of_apps(session, offer.name)]
+        if clash:
+            raise Conflict(f"port {clash[0]} of the backup is already given to another app on host {offer.name}")
+        now = utcnow()
+        app = App(
+            name=name,
+            catalog_app=manifest.catalog_app,
+            host=offer.name,
+            source=manifest.source,
+            version=manifest.version,
+            settings=settings,
+            host_ports=ports,
+            installed=False,
+            desired_running=True,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(app)
+        job = records.new_job(session, name, JobKind.RESTORE, to_json(RestoreParams(backup.id, backup.app, True)))
+    return _enqueue(services, with_job(app, job))
+
+
+def fresh_port(port: int, taken: set[int]) -> int:
+    """`port` when it is free, else the next free one above it (then below)."""
+    for candidate in [port, *range(port + 1, MAX_PORT + 1), *range(port - 1, 1023, -1)]:
+        if candidate not in taken:
+            return int(candidate)
+    raise Conflict("no free host port is left")
+
+
+def _online_host(services: Services, host: str) -> HostOffer:
+    offer = named_host(host_offers(services, host), host)
+    if not offer.status.online:
+        raise Unavailable(f"host {offer.name} is OFFLINE: {offer.status.reason}; restore elsewhere or wait for it")
+    return offer
+
+
+def _ports_of_apps(session: Session, host: str) -> set[int]:
+    ports: set[int] = set()
+    for (given,) in session.execute(select(App.host_ports).where(App.host == host)):
+        ports.update(int(p) for p in given or ())
+    return ports

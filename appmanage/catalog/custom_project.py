@@ -1,0 +1,152 @@
+"""An operator's own compose app in its folder: their compose file and `.env`, kept byte for
+byte, and AppManage's additions in an override file of its own (`OVERRIDE_FILE`, read
+after theirs whenever compose runs: `runtime/compose.py`).
+
+The override only labels each service with the app it belongs to; the compose project
+(`-p <name>`) is what AppManage itself relies on, as for a catalog app. The folder is
+written whole beside its place and swapped in (`folder_swap.py`), so a crash leaves the
+previous files or the new ones, and what the app wrote into its folder stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from appmanage.catalog.folder_swap import scratch_folder, swap_in, write_manifest
+from appmanage.catalog.secrets import MASK, custom_secret_values, looks_secret
+from appmanage.errors import ValidationFailed
+from appmanage.runtime.compose import OVERRIDE_FILE
+
+__all__ = [
+    "APP_LABEL",
+    "COMPOSE_FILE",
+    "ENV_FILE",
+    "OVERRIDE_FILE",
+    "CustomFiles",
+    "masked_env",
+    "override_text",
+    "published_ports",
+    "read_files",
+    "write_folder",
+]
+
+COMPOSE_FILE = "compose.yaml"
+ENV_FILE = ".env"
+APP_LABEL = "io.appmanage.app"
+ENV_LINE = re.compile(r"^(\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*)(.*)$")
+
+ServiceNames = Callable[[Path], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class CustomFiles:
+    """The operator's compose file and `.env` text (None: no `.env`), exactly as sent."""
+
+    compose: str
+    env: str | None = None
+
+    @property
+    def version(self) -> str:
+        """What the App row shows as the version: the start of the files' SHA-256."""
+        digest = hashlib.sha256(self.compose.encode())
+        digest.update(b"\0" + (self.env or "").encode())
+        return digest.hexdigest()[:12]
+
+    def env_values(self) -> dict[str, str]:
+        """KEY=VALUE of the `.env` (quotes taken off), enough to know its secret values."""
+        values: dict[str, str] = {}
+        for line in (self.env or "").splitlines():
+            match = ENV_LINE.match(line)
+            if match is not None and not line.lstrip().startswith("#"):
+                value = match.group(3).strip()
+                if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                    value = value[1:-1]
+                values[match.group(2)] = value
+        return values
+
+    def secret_values(self) -> list[str]:
+        return custom_secret_values(self.env_values())
+
+    def check(self) -> None:
+        if not self.compose.strip():
+            raise ValidationFailed("the compose file is empty", field="compose")
+        if "\0" in self.compose or "\0" in (self.env or ""):
+            raise ValidationFailed("the compose file or .env holds a NUL character", field="compose")
+
+
+def write_files(folder: Path, files: CustomFiles) -> None:
+    """The operator's files into `folder` (made when missing), byte for byte; `.env` 0600."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / COMPOSE_FILE).write_bytes(files.compose.encode())
+    if files.env is not None:
+        fd = os.open(folder / ENV_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(files.env.encode())
+
+
+def read_files(folder: Path) -> CustomFiles:
+    env = folder / ENV_FILE
+    return CustomFiles(
+        (folder / COMPOSE_FILE).read_bytes().decode(errors="replace"),
+        env.read_bytes().decode(errors="replace") if env.is_file() else None,
+    )
+
+
+def override_text(name: str, services: Iterable[str]) -> str:
+    labels = {"services": {service: {"labels": {APP_LABEL: name}} for service in sorted(services)}}
+    header = f"# Written by AppManage for the app {name}: what it adds to {COMPOSE_FILE}, which is yours.\n"
+    return header + yaml.safe_dump(labels, sort_keys=True)
+
+
+def write_folder(target: Path, name: str, files: CustomFiles, service_names: ServiceNames) -> None:
+    """The app folder at `target` holds `files` and the override; `service_names` reads the
+    services of a folder holding the operator's files (compose config)."""
+    scratch = scratch_folder(target)
+    try:
+        write_files(scratch, files)
+        (scratch / OVERRIDE_FILE).write_text(override_text(name, service_names(scratch)))
+        write_manifest(scratch)
+        swap_in(scratch, target)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def published_ports(project: Mapping[str, Any]) -> list[int]:
+    """The host ports a project as `docker compose config` prints it publishes; a port
+    without a host port is ephemeral and not counted."""
+    ports: list[int] = []
+    for service in (project.get("services") or {}).values():
+        for port in (service or {}).get("ports") or ():
+            published = port.get("published") if isinstance(port, dict) else None
+            ports.extend(_port_numbers(str(published or "")))
+    return ports
+
+
+def _port_numbers(published: str) -> list[int]:
+    low, _, high = published.partition("-")
+    if not low.strip().isdigit() or (high and not high.strip().isdigit()):
+        return []
+    first, last = int(low), int(high or low)
+    return [p for p in range(first, last + 1) if p > 0]
+
+
+def masked_env(text: str) -> str:
+    """The `.env` text with the values of secret-looking keys replaced by the mask."""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        match = ENV_LINE.match(body)
+        if match is not None and not body.lstrip().startswith("#") and match.group(3) and looks_secret(match.group(2)):
+            line = f"{match.group(1)}{MASK}{line[len(body) :]}"
+        lines.append(line)
+    return "".join(lines)

@@ -1,0 +1,65 @@
+"""Resource stats for the API: the latest sample of an app's host, the live feed of an app
+or a host, and an app's history of one-minute averages."""
+
+from __future__ import annotations
+
+from asyncio import to_thread
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from appmanage.errors import NotFound, ValidationFailed
+from appmanage.services import Services
+from appmanage.stats.feed import feed_for
+from appmanage.stats.samples import HostSample
+from appmanage.storage import queries
+from appmanage.storage.models import AppStatsMinute
+from appmanage.storage.stats_history import app_history
+
+MIN_EVERY_SECONDS = 1
+MAX_EVERY_SECONDS = 3600
+
+
+async def latest_sample(services: Services, host: str) -> HostSample | None:
+    """The host's newest sample (waiting up to 2 s for a fresh one); None when it has none."""
+    return await feed_for(services.settings.redis_url, services.settings.namespace).latest(host)
+
+
+async def app_host(services: Services, name: str) -> str:
+    """The Docker host of an app AppManage manages; NotFound for any other name."""
+
+    def read() -> str:
+        with services.db.read() as session:
+            apps = queries.list_apps(session, [name])
+        if not apps:
+            raise NotFound(f"no app is named {name}")
+        return apps[0].host
+
+    return await to_thread(read)
+
+
+def check_every(every: int) -> None:
+    if not MIN_EVERY_SECONDS <= every <= MAX_EVERY_SECONDS:
+        raise ValidationFailed(
+            f"everySeconds must be from {MIN_EVERY_SECONDS} to {MAX_EVERY_SECONDS}, not {every}", "everySeconds"
+        )
+
+
+async def host_samples(services: Services, host: str, every: int) -> AsyncIterator[HostSample]:
+    """The host's samples, `every` seconds apart, for as long as the caller listens."""
+    check_every(every)
+    feed = feed_for(services.settings.redis_url, services.settings.namespace)
+    async with feed.subscribe(host, every) as subscriber:
+        while True:
+            yield await subscriber.next()
+
+
+async def app_samples(services: Services, name: str, every: int) -> AsyncIterator[HostSample]:
+    """The samples of the app's host, `every` seconds apart; NotFound for an unknown app."""
+    check_every(every)
+    host = await app_host(services, name)
+    async for sample in host_samples(services, host, every):
+        yield sample
+
+
+async def stats_history(services: Services, name: str, since: datetime) -> list[AppStatsMinute]:
+    return await to_thread(app_history, services.db, name, since, services.settings.max_list_size)

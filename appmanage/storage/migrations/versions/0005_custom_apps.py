@@ -1,0 +1,25 @@
+"""apps.catalog_app nullable: an operator's own compose app comes from no catalog
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-20
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("apps") as batch:
+        batch.alter_column("catalog_app", existing_type=sa.String(128), nullable=True)
+
+
+def downgrade() -> None:
+    op.execute("UPDATE apps SET catalog_app = 'custom' WHERE catalog_app IS NULL")
+    with op.batch_alter_table("apps") as batch:
+        batch.alter_column("catalog_app", existing_type=sa.String(128), nullable=False)
