@@ -32,10 +32,10 @@
 | APPMANAGE_METRICS_PUBLIC | false: `true` serves `/metrics` without a token |
 | APPMANAGE_HOST_LABELS | none: labels of the agent's Docker host, `key=value,key2=value2` |
 | APPMANAGE_STATS_HISTORY_SECONDS | 60: the period of the stats history's averages (shorter in tests) |
-| APPMANAGE_SCHEDULE_SECONDS | false: `true` lets a cron take a sixth field, seconds (tests; else once a minute at most) |
+| APPMANAGE_SCHEDULE_SECONDS | false: `true` lets a cron take a sixth field, seconds (for tests) |
 | APPMANAGE_BACKUP_REPOSITORY | <data>/backups/restic: any restic backend (`s3:...`, `sftp:...`, `rest:...`); |
 |   | its credentials from the AWS_*, B2_*, AZURE_*, GOOGLE_*, OS_*, RCLONE_* variables |
-| APPMANAGE_BACKUP_PASSWORD | none: else one is generated once into <data>/backup-password (0600): keep a copy elsewhere |
+| APPMANAGE_BACKUP_PASSWORD | none: else generated once into <data>/backup-password (0600); keep a copy elsewhere |
 | APPMANAGE_BACKUP_TIMEOUT | 3600 seconds for one restic command |
 """
 
