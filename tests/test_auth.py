@@ -123,6 +123,41 @@ OPERATIONS = (
         waits=True,
     ),
     Operation("Subscription.events", Role.VIEWER, 'subscription { events(after: "1-0") { __typename } }'),
+    Operation("Query.hostStats", Role.VIEWER, "query { hostStats { cpus } }"),
+    Operation(
+        "Subscription.appStats",
+        Role.VIEWER,
+        f'subscription {{ appStats(name: "{NO_APP}") {{ cpuPercent }} }}',
+        answers="NOT_FOUND",
+    ),
+    Operation(
+        "Subscription.hostStats",
+        Role.VIEWER,
+        f'subscription {{ hostStats(host: "{NO_APP}") {{ cpus }} }}',
+        waits=True,
+    ),
+    Operation("Query.backups", Role.VIEWER, "query { backups { id } }"),
+    Operation("Query.backupRetention", Role.VIEWER, f'query {{ backupRetention(app: "{NO_APP}") {{ keepLast }} }}'),
+    Operation("Mutation.backupApp", Role.OPERATOR, f'mutation {{ backupApp(name: "{NO_APP}") {{ __typename }} }}'),
+    Operation(
+        "Mutation.restoreApp",
+        Role.OPERATOR,
+        f'mutation {{ restoreApp(name: "{NO_APP}", backupId: "{NO_ID}") {{ __typename }} }}',
+    ),
+    Operation("Mutation.deleteBackup", Role.OPERATOR, f'mutation {{ deleteBackup(id: "{NO_ID}") {{ __typename }} }}'),
+    Operation(
+        "Mutation.setBackupRetention",
+        Role.OPERATOR,
+        f'mutation {{ setBackupRetention(app: "{NO_APP}", keepLast: 1, keepDaily: 0, keepWeekly: 0) '
+        "{ __typename } }",
+    ),
+    Operation("Query.schedules", Role.VIEWER, "query { schedules { id } }"),
+    Operation(
+        "Mutation.scheduleJob",
+        Role.OPERATOR,
+        f'mutation {{ scheduleJob(app: "{NO_APP}", kind: RESTART, cron: "@daily") {{ __typename }} }}',
+    ),
+    Operation("Mutation.unscheduleJob", Role.OPERATOR, f'mutation {{ unscheduleJob(id: "{NO_ID}") {{ __typename }} }}'),
 )
 
 TOKENS = "{ tokens { id name role createdAt lastUsedAt } }"

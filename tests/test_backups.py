@@ -6,7 +6,7 @@ failed backup is FAILED, not listed, and the app runs again; retention and delet
 a damaged pack makes the restore fail with restic's words, the app untouched.
 
 The repository is the default one, under the session's data folder (removed with it).
-The tests run in file order and share two apps; the damaged repository comes last.
+The tests run in file order and share two apps; the damaged repository comes last and is mended after.
 """
 
 from __future__ import annotations
@@ -236,12 +236,14 @@ def test_damaged_pack_refuses_the_restore_and_leaves_the_app(
     name, port = notes
     [backup] = [b for b in backups_of(api, name) if b["safetyForJob"] is None]
     ids, note = container_ids(name), fetch(port, "note.txt")
-    for pack in (settings.backups_dir / "restic" / "data").glob("*/*"):
-        data = bytearray(pack.read_bytes())
-        for offset in range(0, len(data), 64):
-            data[offset] ^= 0xFF
-        pack.write_bytes(bytes(data))
-    job = run_job(api, RESTORE_APP, "restoreApp", name=name, backupId=backup["id"])
+    packs = {pack: pack.read_bytes() for pack in (settings.backups_dir / "restic" / "data").glob("*/*")}
+    try:
+        for pack, original in packs.items():
+            pack.write_bytes(bytes(byte ^ 0xFF if offset % 64 == 0 else byte for offset, byte in enumerate(original)))
+        job = run_job(api, RESTORE_APP, "restoreApp", name=name, backupId=backup["id"])
+    finally:  # the session's later tests back up into the same repository
+        for pack, original in packs.items():
+            pack.write_bytes(original)
     assert job["state"] == "FAILED", job
     assert "restic restore failed" in job["error"] and "ciphertext verification failed" in job["error"], job
     app = api.wait_status(name, "RUNNING")

@@ -163,7 +163,8 @@ PARAMS_OF_KIND: dict[JobKind, type[JobParams]] = {
 
 
 def to_json(params: JobParams) -> dict[str, Any]:
-    return asdict(params)
+    """Unset (None) fields are left out: a catalog install's row stays `{}` as before."""
+    return {key: value for key, value in asdict(params).items() if value is not None}
 
 
 def params_of(job: Job, expected: type[ParamsT]) -> ParamsT:

@@ -67,8 +67,7 @@ class PrivateDocker:
 
     @property
     def bridge(self) -> str:
-        """Its own bridge: a dockerd started with `--bridge none` deletes the interface
-        docker0 of its network namespace, which the machine's own dockerd uses."""
+        """Its own bridge, so that it leaves docker0 to the machine's own dockerd."""
         return f"am{zlib.crc32(self.root.name.encode()):08x}"
 
     def start(self) -> None:
@@ -88,9 +87,27 @@ class PrivateDocker:
             "--iptables=false",
             "--ip-masq=false",
         ]
+        docker0 = self._docker0_addresses()
         with (self.root / "dockerd.log").open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log)
         wait_for(lambda: answers(self.docker("info")), 60, "the private dockerd")
+        self._put_back_docker0(docker0)
+
+    def _docker0_addresses(self) -> list[str]:
+        shown = subprocess.run([*self.launcher, "ip", "-o", "-4", "addr", "show", "docker0"], capture_output=True)
+        return [line.split()[3] for line in shown.stdout.decode().splitlines()] if shown.returncode == 0 else []
+
+    def _put_back_docker0(self, addresses: list[str]) -> None:
+        """A dockerd that restarts with an address pool and finds its default network from
+        before deletes the interface docker0 of its network namespace, whatever its --bridge
+        (moby's initNetworkController): the machine's own dockerd needs it back as it was."""
+        if not addresses or self._docker0_addresses():
+            return
+        ip = [*self.launcher, "ip"]
+        subprocess.run([*ip, "link", "add", "docker0", "type", "bridge"], capture_output=True)
+        for address in addresses:
+            subprocess.run([*ip, "addr", "add", address, "dev", "docker0"], capture_output=True)
+        subprocess.run([*ip, "link", "set", "docker0", "up"], capture_output=True)
 
     def load_images(self) -> None:
         saved = subprocess.Popen(["docker", "save", *self.images], stdout=subprocess.PIPE)
