@@ -28,6 +28,7 @@ class AppAction(StrEnum):
     RESTART = "RESTART"
     REDEPLOY = "REDEPLOY"
     UPDATE = "UPDATE"
+    EDIT = "EDIT"  # an operator's own compose app's files (editApp)
     UNINSTALL = "UNINSTALL"
     LOGS = "LOGS"
 

@@ -81,6 +81,7 @@ def take_snapshot(
             containers=[c.as_state() for c in containers],
             docker_ok=docker_ok or app.host != own,
             host_offline=offline_reason(app.host, hosts[app.host]),
+            custom=app.catalog_app is None,
         )
         status = compute_status(facts)
         snapshots.append(AppSnapshot(app, status, containers, active.get(app.name), hosts[app.host].online))
@@ -105,6 +106,12 @@ def with_job(app: App, job: Job, containers: tuple[ContainerInfo, ...] = ()) -> 
     """The app as it is once `job` is accepted, from what was known before: the job in
     flight decides its status."""
     facts = StatusFacts(
-        app.installed, app.desired_running, summary(job), None, [c.as_state() for c in containers], True
+        app.installed,
+        app.desired_running,
+        summary(job),
+        None,
+        [c.as_state() for c in containers],
+        True,
+        custom=app.catalog_app is None,
     )
     return AppSnapshot(app, compute_status(facts), containers, job)

@@ -5,12 +5,14 @@ too old, its engine not answering: UNKNOWN with the host's reason, a queued job 
 the host's queue), a job in flight, Docker silent, failure,
 crash loop, exited, degraded, unhealthy, running. One-shot containers (exit 0, restart
 policy `no` or `on-failure`) are done, not down, and take no part after the FAILED rule.
+The actions a status allows depend on the app's source too: only a catalog app has
+versions to UPDATE to, only an operator's own compose app has files to EDIT.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from appmanage.enums import AppAction, AppStatus, JobKind, JobState
 
@@ -38,12 +40,13 @@ ALLOWED_ACTIONS: dict[AppStatus, tuple[AppAction, ...]] = {
     AppStatus.BACKING_UP: (),
     AppStatus.RESTORING: (),
     AppStatus.UNKNOWN: (),
-    AppStatus.FAILED: (AppAction.REDEPLOY, AppAction.UNINSTALL),
+    AppStatus.FAILED: (AppAction.REDEPLOY, AppAction.EDIT, AppAction.UNINSTALL),
     AppStatus.RESTARTING: (AppAction.STOP, AppAction.RESTART, AppAction.UNINSTALL, AppAction.LOGS),
     AppStatus.EXITED: (
         AppAction.START,
         AppAction.RESTART,
         AppAction.REDEPLOY,
+        AppAction.EDIT,
         AppAction.UNINSTALL,
         AppAction.LOGS,
     ),
@@ -51,6 +54,11 @@ ALLOWED_ACTIONS: dict[AppStatus, tuple[AppAction, ...]] = {
     AppStatus.UNHEALTHY: ALL_ACTIONS,
     AppStatus.RUNNING: ALL_ACTIONS,
 }
+
+CATALOG_ONLY = frozenset({AppAction.UPDATE})
+"""Left out for an operator's own compose app: it has no catalog versions."""
+CUSTOM_ONLY = frozenset({AppAction.EDIT})
+"""Left out for a catalog app: its files are rendered from its catalog entry."""
 
 ONE_SHOT_POLICIES = {"", "no", "on-failure"}
 
@@ -91,19 +99,28 @@ class StatusFacts:
     containers: Sequence[ContainerState]
     docker_ok: bool
     host_offline: str | None = None  # why the app's host is OFFLINE; None: it is online
+    custom: bool = False  # an operator's own compose app (no catalog app)
 
 
 @dataclass(frozen=True)
 class Status:
     status: AppStatus
     reason: str | None
+    custom: bool = False
 
     @property
     def actions(self) -> tuple[AppAction, ...]:
-        return ALLOWED_ACTIONS[self.status]
+        """What the status allows, less what the app's source has not (CATALOG_ONLY, CUSTOM_ONLY)."""
+        lacking = CATALOG_ONLY if self.custom else CUSTOM_ONLY
+        return tuple(action for action in ALLOWED_ACTIONS[self.status] if action not in lacking)
 
 
 def compute_status(facts: StatusFacts) -> Status:
+    status = _compute(facts)
+    return replace(status, custom=True) if facts.custom else status
+
+
+def _compute(facts: StatusFacts) -> Status:
     if facts.host_offline is not None:
         return Status(AppStatus.UNKNOWN, facts.host_offline)
     job = facts.active_job

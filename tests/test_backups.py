@@ -2,7 +2,8 @@
 back up with the app stopped, change the note, restore in place and the old note is
 served again (a safety snapshot listed); back up paused while the writer runs every
 0.01 s and the pair in the snapshot agrees, cloned into a new app with its own port; a
-failed backup is FAILED, not listed, and the app runs again; retention and deleteBackup;
+failed backup is FAILED, not listed, and the app runs again; retention and deleteBackup
+(by a prefix of the id; uninstall forgets the retention, not the backups);
 a damaged pack makes the restore fail with restic's words, the app untouched.
 
 The repository is the default one, under the session's data folder (removed with it).
@@ -12,6 +13,7 @@ The tests run in file order and share two apps; the damaged repository comes las
 from __future__ import annotations
 
 import re
+import secrets
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from typing import Any
 
 import docker
 import pytest
+from sqlalchemy import delete
 
 from appmanage.config import Settings
 from appmanage.runtime.backup_repository import open_repository
@@ -44,6 +47,7 @@ DELETE_BACKUP = f"""mutation($id: ID!) {{ deleteBackup(id: $id) {{
     {ACCEPTED} ... on BackupDeleted {{ id }} }} }}"""
 SET_RETENTION = """mutation($app: String!, $keepLast: Int!) {
     setBackupRetention(app: $app, keepLast: $keepLast) { __typename ... on BackupRetention { keepLast } } }"""
+RETENTION = "query($app: String!) { backupRetention(app: $app) { keepLast } }"
 JOB_LOG = "query($id: ID!) { job(id: $id) { state error progress log } }"
 
 
@@ -129,7 +133,7 @@ def test_backup_then_restore_in_place_serves_the_old_note(api: GraphQLClient, no
 
     write_note(name, "second")
     assert fetch(port, "note.txt") == "second"
-    job = run_job(api, RESTORE_APP, "restoreApp", name=name, backupId=backup["id"])
+    job = run_job(api, RESTORE_APP, "restoreApp", name=name, backupId=backup["id"][:8])  # a prefix will do
     assert job["state"] == "SUCCEEDED", job
     assert "safety snapshot" in "\n".join(job["log"])
     api.wait_status(name, "RUNNING")
@@ -196,12 +200,38 @@ def test_retention_and_delete_backup(api: GraphQLClient, notes: tuple[str, int],
     assert safety["id"] not in {b["id"] for b in backups_of(api, name)}
 
     busy, _ = busy_notes
+    assert api.execute(SET_RETENTION, app=busy, keepLast=5)["setBackupRetention"]["keepLast"] == 5
     assert api.act("uninstallApp", name=busy)["__typename"] == "JobAccepted"
-    [gone] = backups_of(api, busy)
     wait_for(lambda: api.app(busy) is None, 60, f"{busy} to be uninstalled")
-    answer = api.execute(DELETE_BACKUP, id=gone["id"])["deleteBackup"]
+    assert api.execute(RETENTION, app=busy)["backupRetention"] is None  # gone with the app
+    [gone] = backups_of(api, busy)  # its backup stays
+    answer = api.execute(DELETE_BACKUP, id=gone["id"][:10])["deleteBackup"]
     assert answer == {"__typename": "BackupDeleted", "id": gone["id"]}
     assert backups_of(api, busy) == []
+
+
+def test_a_backup_id_prefix_must_name_one_backup(api: GraphQLClient, settings: Settings) -> None:
+    prefix = secrets.token_hex(4)
+    ids = [f"{prefix}{digit * 56}" for digit in "01"]
+    db = Database(settings.database_url)
+    try:
+        with db.write() as session:
+            session.add_all(Backup(id=i, app=f"{RUN_ID}-gone"[:31], host="local", version="1") for i in ids)
+        for given, kind, words in [
+            (prefix, "ValidationError", f"several backups have an id starting with {prefix}"),
+            (prefix.upper()[:7], "ValidationError", "give at least 8 hex digits"),
+            (f"{prefix}-", "ValidationError", "give at least 8 hex digits"),
+            (f"{prefix}2", "NotFoundError", f"no backup has an id starting with {prefix}2"),
+        ]:
+            for answer in (
+                api.execute(RESTORE_APP, name="x", backupId=given)["restoreApp"],
+                api.execute(DELETE_BACKUP, id=given)["deleteBackup"],
+            ):
+                assert answer["__typename"] == kind and words in answer["message"], (given, answer)
+    finally:
+        with db.write() as session:
+            session.execute(delete(Backup).where(Backup.id.in_(ids)))
+        db.dispose()
 
 
 def test_a_restore_that_fails_after_the_stop_puts_the_safety_snapshot_back(

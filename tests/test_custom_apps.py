@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from appmanage.catalog.custom_project import CustomFiles, masked_env, published_ports
+from appmanage.catalog.custom_project import CustomFiles, masked_env, published_ports, unmasked_env
 from appmanage.catalog.secrets import MASK, looks_secret
 from appmanage.catalog.warning_kinds import parse_refuse
 from appmanage.config import Settings
 from appmanage.enums import Role
+from appmanage.errors import ValidationFailed
 from appmanage.storage.database import Database
 from appmanage.storage.models import CUSTOM_SOURCE, App
 from tests.support.graphql import ADMIN_TOKEN, GraphQLClient
@@ -70,7 +71,7 @@ EDIT = """mutation($name: String!, $compose: String!, $env: String) {
     ... on Error { message } ... on ValidationError { field } ... on ActionNotAllowedError { status }
 } }"""
 APP = """query($name: String!) { app(name: $name) {
-    name catalogApp source version status compose { compose env } jobs { id kind state error }
+    name catalogApp source version status availableActions compose { compose env } jobs { id kind state error }
 } }"""
 
 
@@ -105,13 +106,31 @@ def test_env_secrets_are_masked_by_their_keys_only() -> None:
     assert CustomFiles("a", "b").version != CustomFiles("a", "c").version
 
 
-def test_a_custom_app_row_has_no_catalog_app(database: Database) -> None:
-    """Migration 0005, on SQLite and PostgreSQL: apps.catalog_app may be null."""
+def test_a_masked_value_sent_back_keeps_the_secret() -> None:
+    previous = "DB_PASSWORD=s3cret\nPORT=80\n"
+    assert unmasked_env(masked_env(previous), previous) == previous
+    assert unmasked_env(f"DB_PASSWORD={MASK}\nPORT=81\n", previous) == "DB_PASSWORD=s3cret\nPORT=81\n"
+    assert unmasked_env("DB_PASSWORD=new\n", previous) == "DB_PASSWORD=new\n"
+    with pytest.raises(ValidationFailed, match="API_TOKEN is masked"):
+        unmasked_env(f"API_TOKEN={MASK}\n", previous)
+
+
+def test_a_custom_app_row_keeps_its_files(database: Database) -> None:
+    """Migration 0005, on SQLite and PostgreSQL: apps.catalog_app may be null, and the row
+    keeps the operator's compose file and `.env` byte for byte (no `.env`: null)."""
+    compose = compose_text(8080) + "# ünïcode, 'quotes' and a long tail\n" + "#" * 100_000 + "\r\n"
     with database.write() as session:
-        session.add(App(name="mine", catalog_app=None, source=CUSTOM_SOURCE, version="abc"))
+        session.add(App(name="mine", catalog_app=None, source=CUSTOM_SOURCE, version="abc", compose_file=compose))
+        session.add(App(name="theirs", catalog_app="hello", source="native", version="1"))
+    with database.write() as session:
+        mine = session.get(App, "mine")
+        assert mine is not None and mine.env_file is None
+        mine.env_file = env_text("hi")
     with database.read() as session:
-        app = session.get(App, "mine")
+        app, catalog = session.get(App, "mine"), session.get(App, "theirs")
         assert app is not None and app.catalog_app is None and app.source == "custom"
+        assert (app.compose_file, app.env_file) == (compose, env_text("hi"))
+        assert catalog is not None and (catalog.compose_file, catalog.env_file) == (None, None)
 
 
 # Through a real API, workers and Docker.
@@ -135,6 +154,18 @@ def _edit(api: GraphQLClient, name: str, compose: str, env: str | None) -> dict[
 def _files(settings: Settings, name: str) -> tuple[bytes, bytes]:
     folder = settings.app_dir(name)
     return (folder / "compose.yaml").read_bytes(), (folder / ".env").read_bytes()
+
+
+def _kept(settings: Settings, name: str) -> tuple[str | None, str | None]:
+    """The files the app's row keeps."""
+    database = Database(settings.database_url)
+    try:
+        with database.read() as session:
+            app = session.get(App, name)
+            assert app is not None
+            return app.compose_file, app.env_file
+    finally:
+        database.dispose()
 
 
 def _serves(port: int, text: str) -> None:
@@ -165,7 +196,9 @@ def test_install_edit_roll_back_and_uninstall(
 
     app = api.execute(APP, name=name)["app"]
     assert (app["catalogApp"], app["source"]) == (None, "custom")
+    assert app["availableActions"] == ["START", "STOP", "RESTART", "REDEPLOY", "EDIT", "UNINSTALL", "LOGS"]
     assert app["compose"] == {"compose": compose, "env": env}
+    assert _kept(settings, name) == (compose, env)
     seen = viewer.execute(APP, name=name)["app"]["compose"]
     assert seen["compose"] == compose
     assert seen["env"] == f"# the greeting\nGREETING=hello-one\nDB_PASSWORD={MASK}\n"
@@ -182,20 +215,28 @@ def test_install_edit_roll_back_and_uninstall(
     _serves(port, "hello-two")
     good = _files(settings, name)
     assert good == (compose.encode(), good_env.encode())
+    assert _kept(settings, name) == (compose, good_env)
 
     bad = _edit(api, name, compose_text(port, "appmanage-local/no-such-image:1"), env_text("bad"))
     assert bad["__typename"] == "JobAccepted", bad
     failed = api.wait_job(bad["job"]["id"], timeout=120)
     assert failed["state"] == "FAILED" and "rolled back to the previous compose files" in failed["error"], failed
     assert _files(settings, name) == good
+    assert _kept(settings, name) == (compose, good_env)
     api.wait_status(name, "RUNNING")
     _serves(port, "hello-two")
+    # App.compose answers from the row, not from this API's disk: the app may live on another host
+    (settings.app_dir(name) / "compose.yaml").rename(settings.app_dir(name) / "compose.moved")
+    try:
+        assert api.execute(APP, name=name)["app"]["compose"] == {"compose": compose, "env": good_env}
+    finally:
+        (settings.app_dir(name) / "compose.moved").rename(settings.app_dir(name) / "compose.yaml")
 
     jobs_before = len(api.execute(APP, name=name)["app"]["jobs"])
     invalid = _edit(api, name, "services: [unclosed\n", None)
     assert (invalid["__typename"], invalid["field"]) == ("ValidationError", "compose"), invalid
     refused = api.act("updateApp", name=name, version="2")
-    assert refused["__typename"] == "ValidationError" and "editApp" in refused["message"], refused
+    assert refused["__typename"] == "ActionNotAllowedError" and "editApp" in refused["message"], refused
     assert len(api.execute(APP, name=name)["app"]["jobs"]) == jobs_before
 
     redeployed = api.act("redeployApp", name=name)

@@ -249,6 +249,7 @@ def test_an_apps_page_shows_live_stats_backs_up_and_schedules(
     expect(total.get_by_role("cell").first).to_have_text(re.compile(r"^\d+\.\d %$"))
     expect(total.get_by_role("cell").nth(1)).to_have_text(re.compile(r"^[\d.]+ (KiB|MiB) / [\d.]+ (MiB|GiB)"))
     expect(article.get_by_text("No backups yet.")).to_be_visible()
+    expect(article.get_by_role("heading", name="Update", exact=True)).to_have_count(0)  # notes has one version
 
     article.get_by_role("button", name="Back up now").click()
     job = page.get_by_role("region", name=f"Job BACKUP of {name}")
@@ -282,4 +283,55 @@ def test_an_apps_page_shows_live_stats_backs_up_and_schedules(
             break
         page.wait_for_timeout(100)
     assert opened <= completed_ids(traffic), "the stats subscription outlived the app's page"
+    assert_served_locally(traffic, server.base)
+
+
+GREETING_COMPOSE = """# mine, kept byte for byte
+services:
+  idle:
+    image: {image}
+    init: true
+    environment:
+      GREETING: ${{GREETING}}
+    command: ["sleep", "3600"]
+"""
+
+
+@in_chromium
+def test_install_from_a_compose_file_and_a_failed_edit_rolls_back_in_the_page(
+    server: Server, page: Page, traffic: Traffic, admin: GraphQLClient, app_name: Callable[[str], str]
+) -> None:
+    name = app_name("dashown")
+    compose, env = GREETING_COMPOSE.format(image="appmanage-local/busybox:1"), "GREETING=hi\nAPI_TOKEN=t0ken\n"
+    sign_in(page, server.base, ADMIN_TOKEN)
+    nav(page, "Install").click()
+    page.get_by_role("link", name="Install from a compose file").click()
+    page.get_by_label("Name *", exact=True).fill(name)
+    page.get_by_label("Compose file *", exact=True).fill(compose)
+    page.get_by_label(".env (optional)", exact=True).fill(env)
+    page.get_by_role("button", name="Preview", exact=True).click()
+    preview = page.get_by_role("region", name="Preview")
+    expect(preview).to_contain_text("No host access warnings")
+    expect(preview.locator("pre")).to_contain_text("GREETING: hi", use_inner_text=False)
+    preview.get_by_role("button", name="Confirm install").click()
+    job = page.get_by_role("region", name=f"Job INSTALL of {name}")
+    expect(status(job.locator(".app-status"))).to_have_text("RUNNING", timeout=JOB_MS)
+    expect(job.locator(".job-state")).to_have_text("SUCCEEDED")
+
+    job.get_by_role("link", name=name, exact=True).click()
+    files = page.get_by_role("region", name="Compose files")
+    expect(files.get_by_label("Compose file *", exact=True)).to_have_value(compose)
+    expect(files.get_by_label(".env (optional)", exact=True)).to_have_value(env)
+    expect(page.get_by_role("heading", name="Update", exact=True)).to_have_count(0)
+
+    files.get_by_label("Compose file *", exact=True).fill(GREETING_COMPOSE.format(image="appmanage-local/no-such:1"))
+    files.get_by_role("button", name="Save and recreate").click()
+    edit = files.get_by_role("region", name=f"Job EDIT of {name}")
+    expect(edit.locator(".job-state")).to_have_text("FAILED", timeout=JOB_MS)
+    expect(edit.locator(".job-error")).to_contain_text("rolled back to the previous compose files")
+    expect(files.get_by_role("status")).to_contain_text("The edit failed")
+    expect(files.get_by_label("Compose file *", exact=True)).to_have_value(compose)
+    expect(status(page.get_by_role("article", name=name))).to_have_text("RUNNING", timeout=CHANGE_MS)
+    screenshot(page, "custom-app-edit-failed")
+    assert (admin.app(name) or {})["status"] == "RUNNING"
     assert_served_locally(traffic, server.base)

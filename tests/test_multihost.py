@@ -14,6 +14,7 @@ import pytest
 
 from appmanage.config import Settings
 from appmanage.enums import Role
+from appmanage.runtime.container_stats import ContainerStatsReader
 from tests.support.graphql import STATUS_SUBSCRIPTION, GraphQLClient
 from tests.support.hosts import APPS_ON, containers_of, host_facts, install_on
 from tests.support.multihost import MultiHost, two_hosts_two_apis
@@ -156,3 +157,37 @@ def test_hosts_with_their_own_network_namespaces_may_each_publish_the_same_port(
     finally:
         api1.close()
         api2.close()
+
+
+APP_STATS = "query($name: String!) { app(name: $name) { host stats { host containers memoryBytes pids services { name containers } } } }"
+
+
+def test_an_app_on_the_second_host_shows_its_figures_in_app_stats(
+    scenario: MultiHost, app_name: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Host b's agent samples engine b's containers (their cgroup files, found from their
+    main process) and App.stats reads them through either API."""
+    api = scenario.client(1)
+    try:
+        on_b = app_name("mhstats")
+        accepted = install_on(scenario.client(0), "b", on_b, free_port())
+        assert accepted["__typename"] == "JobAccepted", accepted
+        assert api.wait_job(accepted["job"]["id"])["state"] == "SUCCEEDED"
+        api.wait_status(on_b, "RUNNING", timeout=30)
+        app = api.execute(APP_STATS, name=on_b)["app"]
+        stats = app["stats"]
+        assert app["host"] == "b" and stats["host"] == "b", app
+        assert stats["containers"] == 1 and stats["services"] == [{"name": "web", "containers": 1}], stats
+        assert stats["memoryBytes"] > 0 and stats["pids"] >= 1, stats
+        host = api.execute('{ hostStats(host: "b") { host containers } }')["hostStats"]
+        assert host == {"host": "b", "containers": 1}, host
+
+        monkeypatch.setenv("DOCKER_HOST", scenario.engine_b.host)
+        reader = ContainerStatsReader()  # as b's sampler reads engine b: from the files, Docker's stats unasked
+        try:
+            done = reader.read()
+            assert [r.project for r in done.readings] == [on_b] and done.from_docker == 0, done
+        finally:
+            reader.close()
+    finally:
+        api.close()

@@ -26,8 +26,9 @@ def facts(
     last: JobSummary | None = None,
     docker_ok: bool = True,
     host_offline: str | None = None,
+    custom: bool = False,
 ) -> StatusFacts:
-    return StatusFacts(installed, desired_running, active, last, list(containers), docker_ok, host_offline)
+    return StatusFacts(installed, desired_running, active, last, list(containers), docker_ok, host_offline, custom)
 
 
 B_SILENT = "host b is OFFLINE: agent not seen since 2026-12-10T10:00:00+00:00"
@@ -105,7 +106,7 @@ def test_status_table(case: str, given: StatusFacts, status: str, reason: str | 
         assert result.reason is None
     else:
         assert result.reason is not None and reason in result.reason
-    assert result.actions == ALLOWED_ACTIONS[result.status]
+    assert result.actions == tuple(a for a in ALLOWED_ACTIONS[result.status] if a is not AppAction.EDIT)
 
 
 @pytest.mark.parametrize(
@@ -113,11 +114,18 @@ def test_status_table(case: str, given: StatusFacts, status: str, reason: str | 
     [
         (AppStatus.INSTALLING, set()),
         (AppStatus.UNKNOWN, set()),
-        (AppStatus.FAILED, {AppAction.UNINSTALL, AppAction.REDEPLOY}),
+        (AppStatus.FAILED, {AppAction.UNINSTALL, AppAction.REDEPLOY, AppAction.EDIT}),
         (AppStatus.RESTARTING, {AppAction.STOP, AppAction.RESTART, AppAction.UNINSTALL, AppAction.LOGS}),
         (
             AppStatus.EXITED,
-            {AppAction.START, AppAction.RESTART, AppAction.REDEPLOY, AppAction.UNINSTALL, AppAction.LOGS},
+            {
+                AppAction.START,
+                AppAction.RESTART,
+                AppAction.REDEPLOY,
+                AppAction.EDIT,
+                AppAction.UNINSTALL,
+                AppAction.LOGS,
+            },
         ),
         (AppStatus.DEGRADED, ALL),
         (AppStatus.UNHEALTHY, ALL),
@@ -130,3 +138,22 @@ def test_allowed_actions(status: AppStatus, allowed: set[AppAction]) -> None:
 
 def test_every_status_has_actions() -> None:
     assert set(ALLOWED_ACTIONS) == set(AppStatus)
+
+
+# The actions by the app's source: a catalog app has versions to UPDATE to and no files to
+# EDIT, an operator's own compose app the other way round; the status allows the rest.
+SOURCE_ACTIONS = [
+    ("catalog running", facts(run()), "START STOP RESTART REDEPLOY UPDATE UNINSTALL LOGS"),
+    ("custom running", facts(run(), custom=True), "START STOP RESTART REDEPLOY EDIT UNINSTALL LOGS"),
+    ("catalog exited", facts(exited(code=1)), "START RESTART REDEPLOY UNINSTALL LOGS"),
+    ("custom exited", facts(exited(code=1), custom=True), "START RESTART REDEPLOY EDIT UNINSTALL LOGS"),
+    ("catalog failed", facts(ContainerState("web", "dead")), "REDEPLOY UNINSTALL"),
+    ("custom failed", facts(ContainerState("web", "dead"), custom=True), "REDEPLOY EDIT UNINSTALL"),
+    ("custom restarting", facts(ContainerState("web", "restarting"), custom=True), "STOP RESTART UNINSTALL LOGS"),
+    ("custom editing", facts(run(), active=job(JobKind.EDIT, JobState.RUNNING), custom=True), ""),
+]
+
+
+@pytest.mark.parametrize(("case", "given", "actions"), SOURCE_ACTIONS, ids=[c[0] for c in SOURCE_ACTIONS])
+def test_actions_by_source(case: str, given: StatusFacts, actions: str) -> None:
+    assert [a.value for a in compute_status(given).actions] == actions.split()

@@ -5,29 +5,31 @@ A restore into a name no app has (asName, or the name of an uninstalled app) is 
 a new App row like an install's (the name rule, the name free, on the backup's host or
 the one asked for) with the backup's catalog app, version and settings, and a fresh host
 port for every port setting whose port is taken there; the job's app is the new one.
+A backup is named by its id or a unique prefix of it (8 hex digits or more), resolved
+here: the job holds the full id.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from appmanage.apps.placement import HostOffer, named_host
-from appmanage.apps.submission import Accepted, _busy, _enqueue
+from appmanage.apps.submission import Accepted, busy_conflict, enqueue, idle_snapshot, submit_job
 from appmanage.apps.validation import check_name, check_name_free, host_offers
-from appmanage.enums import AppStatus, JobKind
+from appmanage.enums import JobKind
 from appmanage.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from appmanage.jobs import records
 from appmanage.jobs.backup import forget_backup
 from appmanage.jobs.backup_manifest import Manifest
-from appmanage.jobs.params import BackupParams, DeleteBackupParams, JobParams, RestoreParams, to_json
+from appmanage.jobs.params import BackupParams, DeleteBackupParams, RestoreParams, to_json
 from appmanage.services import Services
-from appmanage.snapshot import AppSnapshot, snapshot_of, with_job
-from appmanage.storage import queries
+from appmanage.snapshot import snapshot_of, with_job
 from appmanage.storage.models import App, Backup, BackupRetention, utcnow
 
 MAX_PORT = 65535
+MIN_PREFIX = 8
+HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 def list_backups(services: Services, app: str | None) -> list[Backup]:
@@ -40,39 +42,39 @@ def list_backups(services: Services, app: str | None) -> list[Backup]:
 
 
 def submit_backup(services: Services, name: str, stop: bool) -> Accepted:
-    snapshot = _idle_app(services, name)
+    snapshot = idle_snapshot(services, name)
     if not snapshot.app.installed:
         raise ValidationFailed(f"{name} is not installed yet: there is nothing to back up", field="name")
-    return _submit_on_app(services, snapshot, JobKind.BACKUP, BackupParams(stop))
+    return submit_job(services, snapshot, JobKind.BACKUP, BackupParams(stop))
 
 
 def submit_restore(
     services: Services, name: str, backup_id: str, as_name: str | None = None, host: str | None = None
 ) -> Accepted:
     """In place into `name`, or into a new app `as_name` (or `name`, when no app has it)."""
-    backup = _backup(services, backup_id)
+    backup = _backup(services, backup_id, "backupId")
     target = as_name or name
     with services.db.read() as session:
         exists = session.get(App, target) is not None
     if as_name is None and exists:
         if backup.app != name:
             raise ValidationFailed(
-                f"backup {backup_id} is of {backup.app}, not {name}: give asName to restore it as a new app",
+                f"backup {backup.id} is of {backup.app}, not {name}: give asName to restore it as a new app",
                 field="backupId",
             )
-        snapshot = _idle_app(services, name)
+        snapshot = idle_snapshot(services, name)
         if host is not None and host != snapshot.app.host:
             raise ValidationFailed(
                 f"{name} runs on host {snapshot.app.host}: give asName to restore onto host {host}", field="host"
             )
-        return _submit_on_app(services, snapshot, JobKind.RESTORE, RestoreParams(backup.id, backup.app))
+        return submit_job(services, snapshot, JobKind.RESTORE, RestoreParams(backup.id, backup.app))
     return _submit_clone(services, backup, target, host)
 
 
 def delete_backup(services: Services, backup_id: str) -> Accepted | str:
     """A DELETE_BACKUP job on the backup's app; when that app is gone, forgotten here at
     once: the id of the backup deleted."""
-    backup = _backup(services, backup_id)
+    backup = _backup(services, backup_id, "id")
     with services.db.read() as session:
         app_exists = session.get(App, backup.app) is not None
     if not app_exists:
@@ -83,8 +85,8 @@ def delete_backup(services: Services, backup_id: str) -> Accepted | str:
     if snapshot is None:
         raise NotFound(f"no app is named {backup.app}")
     if snapshot.active_job is not None:
-        raise _busy(snapshot.active_job)
-    return _submit_on_app(services, snapshot, JobKind.DELETE_BACKUP, DeleteBackupParams(backup.id))
+        raise busy_conflict(snapshot.active_job)
+    return submit_job(services, snapshot, JobKind.DELETE_BACKUP, DeleteBackupParams(backup.id))
 
 
 def set_retention(services: Services, app: str, keep_last: int, keep_daily: int, keep_weekly: int) -> BackupRetention:
@@ -109,40 +111,20 @@ def retention_of(services: Services, app: str) -> BackupRetention | None:
         return session.get(BackupRetention, app)
 
 
-def _backup(services: Services, backup_id: str) -> Backup:
+def _backup(services: Services, backup_id: str, field: str) -> Backup:
+    """The backup whose id is `backup_id` or starts with it (MIN_PREFIX hex digits or more)."""
+    given = backup_id.strip().lower()
+    if len(given) < MIN_PREFIX or not set(given) <= HEX_DIGITS:
+        raise ValidationFailed(
+            f"{backup_id!r} is not a backup id: give at least {MIN_PREFIX} hex digits of it", field=field
+        )
     with services.db.read() as session:
-        backup = session.get(Backup, backup_id)
-    if backup is None:
-        raise NotFound(f"no backup has the id {backup_id}")
-    return backup
-
-
-def _idle_app(services: Services, name: str) -> AppSnapshot:
-    """The app's snapshot, when no job of it is unfinished and its host answers."""
-    snapshot = snapshot_of(services, name)
-    if snapshot is None:
-        raise NotFound(f"no app is named {name}")
-    if snapshot.active_job is not None:
-        raise _busy(snapshot.active_job)
-    if snapshot.status.status is AppStatus.UNKNOWN:
-        raise Unavailable(f"{name} cannot be changed now: {snapshot.status.reason}")
-    return snapshot
-
-
-def _submit_on_app(services: Services, snapshot: AppSnapshot, kind: JobKind, params: JobParams) -> Accepted:
-    name = snapshot.app.name
-    try:
-        with services.db.write() as session:
-            if session.get(App, name) is None:
-                raise NotFound(f"no app is named {name}")
-            job = records.new_job(session, name, kind, to_json(params))
-    except IntegrityError:
-        with services.db.read() as session:
-            active = queries.unfinished_jobs(session, [name]).get(name)
-        if active is None:
-            raise
-        raise _busy(active) from None
-    return _enqueue(services, with_job(snapshot.app, job, snapshot.containers))
+        found = list(session.scalars(select(Backup).where(Backup.id.startswith(given, autoescape=True)).limit(2)))
+    if not found:
+        raise NotFound(f"no backup has an id starting with {given}")
+    if len(found) > 1:
+        raise ValidationFailed(f"several backups have an id starting with {given}: give more of it", field=field)
+    return found[0]
 
 
 def _submit_clone(services: Services, backup: Backup, name: str, host: str | None) -> Accepted:
@@ -188,7 +170,7 @@ def _submit_clone(services: Services, backup: Backup, name: str, host: str | Non
         )
         session.add(app)
         job = records.new_job(session, name, JobKind.RESTORE, to_json(RestoreParams(backup.id, backup.app, True)))
-    return _enqueue(services, with_job(app, job))
+    return enqueue(services, with_job(app, job))
 
 
 def fresh_port(port: int, taken: set[int]) -> int:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,7 @@ from appmanage.apps.validation import (
     checked_ports,
     host_ports_in_use,
 )
+from appmanage.catalog.custom_project import CustomFiles
 from appmanage.catalog.params import resolve_settings
 from appmanage.enums import AppAction, AppStatus, JobKind, JobState
 from appmanage.errors import ActionNotAllowed, Conflict, NotFound, Unavailable, ValidationFailed
@@ -49,9 +51,16 @@ from appmanage.storage.models import App, Job, utcnow
 __all__ = [
     "Accepted",
     "InstallPlan",
+    "busy_conflict",
     "cancel_job",
+    "enqueue",
+    "idle_snapshot",
+    "new_app_row",
     "submit_action",
+    "submit_change",
     "submit_install",
+    "submit_job",
+    "submit_new_app",
     "submit_redeploy",
     "submit_uninstall",
     "submit_update",
@@ -67,7 +76,7 @@ ACTION_OF_KIND = {
     JobKind.REDEPLOY: AppAction.REDEPLOY,
     JobKind.UPDATE: AppAction.UPDATE,
     JobKind.UNINSTALL: AppAction.UNINSTALL,
-    JobKind.EDIT: AppAction.REDEPLOY,  # a custom app's new files, recreated like a redeploy
+    JobKind.EDIT: AppAction.EDIT,
 }
 PLAIN_ACTIONS: dict[JobKind, JobParams] = {
     JobKind.START: StartParams(),
@@ -95,36 +104,63 @@ def submit_install(
 ) -> Accepted:
     """Onto `host`, or the host placement chooses when it is None."""
     plan = check_install(services, catalog_name, name, version, given, host)
+    catalog_app = plan.catalog_app
+    app = new_app_row(name, catalog_app.name, catalog_app.source, plan.version, plan.host, plan.ports, plan.settings)
+    return submit_new_app(services, app, plan.busy, InstallParams())
+
+
+def new_app_row(
+    name: str,
+    catalog_app: str | None,
+    source: str,
+    version: str,
+    host: str,
+    host_ports: Sequence[int],
+    settings: Mapping[str, Any] | None = None,
+    files: CustomFiles | None = None,
+) -> App:
+    """The row of an app about to be installed: not installed yet, meant to run; a custom
+    app's `files` kept in it."""
+    now = utcnow()
+    return App(
+        name=name,
+        catalog_app=catalog_app,
+        host=host,
+        source=source,
+        version=version,
+        settings=dict(settings or {}),
+        host_ports=list(host_ports),
+        installed=False,
+        desired_running=True,
+        compose_file=None if files is None else files.compose,
+        env_file=None if files is None else files.env,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def submit_new_app(
+    services: Services, app: App, busy: set[int], params: JobParams, kind: JobKind = JobKind.INSTALL
+) -> Accepted:
+    """`app`'s row (see new_app_row) and its first job, written in one transaction that
+    checks again that its name and host ports are free (`busy`: in use on its host), then
+    enqueued and announced."""
     with services.db.write() as session:
-        check_name_free(session, name)
-        check_ports_free(session, plan.ports, plan.busy, except_app=None, host=plan.host)
-        now = utcnow()
-        app = App(
-            name=name,
-            catalog_app=plan.catalog_app.name,
-            host=plan.host,
-            source=plan.catalog_app.source,
-            version=plan.version,
-            settings=plan.settings,
-            host_ports=plan.ports,
-            installed=False,
-            desired_running=True,
-            created_at=now,
-            updated_at=now,
-        )
+        check_name_free(session, app.name)
+        check_ports_free(session, app.host_ports, busy, except_app=None, host=app.host)
         session.add(app)
-        job = records.new_job(session, name, JobKind.INSTALL, to_json(InstallParams()))
-    return _enqueue(services, with_job(app, job))
+        job = records.new_job(session, app.name, kind, to_json(params))
+    return enqueue(services, with_job(app, job))
 
 
 def submit_action(services: Services, name: str, kind: JobKind) -> Accepted:
     """Start, stop or restart."""
     params = PLAIN_ACTIONS[kind]
-    return _submit_change(services, name, kind, lambda _app: (params, []))
+    return submit_change(services, name, kind, lambda _app: (params, []))
 
 
 def submit_uninstall(services: Services, name: str, purge: bool) -> Accepted:
-    return _submit_change(services, name, JobKind.UNINSTALL, lambda _app: (UninstallParams(purge), []))
+    return submit_change(services, name, JobKind.UNINSTALL, lambda _app: (UninstallParams(purge), []))
 
 
 def submit_redeploy(services: Services, name: str, given: Mapping[str, str]) -> Accepted:
@@ -138,7 +174,7 @@ def submit_redeploy(services: Services, name: str, given: Mapping[str, str]) -> 
         ports = checked_ports(catalog_app, settings)
         return RedeployParams(settings, ports), [p for p in ports if p not in app.host_ports]
 
-    return _submit_change(services, name, JobKind.REDEPLOY, prepare)
+    return submit_change(services, name, JobKind.REDEPLOY, prepare)
 
 
 def submit_update(services: Services, name: str, version: str) -> Accepted:
@@ -151,50 +187,76 @@ def submit_update(services: Services, name: str, version: str) -> Accepted:
         check_change_refusals(services, catalog_app, name, version, app.settings)
         return UpdateParams(version, app.version), []
 
-    return _submit_change(services, name, JobKind.UPDATE, prepare)
+    return submit_change(services, name, JobKind.UPDATE, prepare)
 
 
-def _submit_change(services: Services, name: str, kind: JobKind, prepare: Prepare) -> Accepted:
+def submit_change(services: Services, name: str, kind: JobKind, prepare: Prepare) -> Accepted:
+    """A job of `kind` on an existing app, when its status allows the action of that kind:
+    `prepare` gives the job's parameters (or raises the domain error that refuses it)."""
     snapshot = _changeable(services, name, kind)
     params, new_ports = prepare(snapshot.app)
-    host = snapshot.app.host
+    return submit_job(services, snapshot, kind, params, new_ports)
+
+
+def submit_job(
+    services: Services, snapshot: AppSnapshot, kind: JobKind, params: JobParams, new_ports: Sequence[int] = ()
+) -> Accepted:
+    """The job's row written for the app of `snapshot` (the host ports it newly takes,
+    `new_ports`, checked free in the same transaction), then enqueued and announced. The
+    database's one-unfinished-job index turns a race into the Conflict naming the winner."""
+    name, host = snapshot.app.name, snapshot.app.host
     busy = host_ports_in_use(services, host) if new_ports else set()
     try:
         with services.db.write() as session:
             if session.get(App, name) is None:
                 raise NotFound(f"no app is named {name}")
-            check_ports_free(session, new_ports, busy, except_app=name, host=host)
+            if new_ports:
+                check_ports_free(session, new_ports, busy, except_app=name, host=host)
             job = records.new_job(session, name, kind, to_json(params))
     except IntegrityError:
         with services.db.read() as session:
             active = queries.unfinished_jobs(session, [name]).get(name)
         if active is None:
             raise
-        raise _busy(active) from None
-    return _enqueue(services, with_job(snapshot.app, job, snapshot.containers))
+        raise busy_conflict(active) from None
+    return enqueue(services, with_job(snapshot.app, job, snapshot.containers))
 
 
-def _changeable(services: Services, name: str, kind: JobKind) -> AppSnapshot:
-    """The app's snapshot, when its status allows the action of `kind`."""
+def idle_snapshot(services: Services, name: str) -> AppSnapshot:
+    """The app's snapshot, when no job of it is unfinished and its status is known (its
+    host online, its Docker answering): NotFound, Conflict or Unavailable otherwise."""
     snapshot = snapshot_of(services, name)
     if snapshot is None:
         raise NotFound(f"no app is named {name}")
     if snapshot.active_job is not None:
-        raise _busy(snapshot.active_job)
+        raise busy_conflict(snapshot.active_job)
     status = snapshot.status
     if status.status is AppStatus.UNKNOWN:
         if status.reason and status.reason.startswith(f"host {snapshot.app.host}"):
             raise Unavailable(f"{name} cannot be changed now: {status.reason}; try again when the host is back")
         raise Unavailable(f"Docker does not answer, so {name} cannot be changed now; try again when it is back")
-    action = ACTION_OF_KIND[kind]
-    if action not in status.actions:
-        allowed = ", ".join(a.value for a in status.actions) or "nothing"
-        raise ActionNotAllowed(
-            f"{name} is {status.status.value}: {action.value} is not allowed (allowed: {allowed})",
-            status.status,
-            status.actions,
-        )
     return snapshot
+
+
+def _changeable(services: Services, name: str, kind: JobKind) -> AppSnapshot:
+    """The app's idle snapshot, when its status allows the action of `kind`."""
+    snapshot = idle_snapshot(services, name)
+    status = snapshot.status
+    action = ACTION_OF_KIND[kind]
+    if action in status.actions:
+        return snapshot
+    app = snapshot.app
+    if action is AppAction.UPDATE and app.catalog_app is None:
+        why = f"{name} is your own compose app: it has no catalog versions; change its compose file with editApp"
+    elif action is AppAction.EDIT and app.catalog_app is not None:
+        why = (
+            f"{name} is the catalog app {app.catalog_app}: change it with redeployApp or updateApp; "
+            "editApp changes your own compose apps only"
+        )
+    else:
+        allowed = ", ".join(a.value for a in status.actions) or "nothing"
+        why = f"{name} is {status.status.value}: {action.value} is not allowed (allowed: {allowed})"
+    raise ActionNotAllowed(why, status.status, status.actions)
 
 
 def cancel_job(services: Services, job_id: str) -> Job:
@@ -226,11 +288,14 @@ def cancel_job(services: Services, job_id: str) -> Job:
     return job
 
 
-def _busy(job: Job) -> Conflict:
+def busy_conflict(job: Job) -> Conflict:
+    """The refusal of a new job while `job`, unfinished, holds its app."""
     return Conflict(f"job {job.id} ({job.kind.value}) is {job.state.value} for app {job.app_name}: wait or cancel it")
 
 
-def _enqueue(services: Services, accepted: AppSnapshot) -> Accepted:
+def enqueue(services: Services, accepted: AppSnapshot) -> Accepted:
+    """The job just written for `accepted` (its snapshot once the job is accepted) handed
+    to its host's queue, and the app's new status announced."""
     job = accepted.active_job
     assert job is not None
     dispatch(services, job, accepted.app.host)

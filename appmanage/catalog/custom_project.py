@@ -36,6 +36,7 @@ __all__ = [
     "override_text",
     "published_ports",
     "read_files",
+    "unmasked_env",
     "write_folder",
 ]
 
@@ -148,5 +149,26 @@ def masked_env(text: str) -> str:
         match = ENV_LINE.match(body)
         if match is not None and not body.lstrip().startswith("#") and match.group(3) and looks_secret(match.group(2)):
             line = f"{match.group(1)}{MASK}{line[len(body) :]}"
+        lines.append(line)
+    return "".join(lines)
+
+
+def unmasked_env(text: str, previous: str | None) -> str:
+    """The `.env` text with each masked value (as `masked_env` shows it below ADMIN) put back
+    from the previous text, so that a form filled from a masked read saves the real secret."""
+    kept = {}
+    for line in (previous or "").splitlines():
+        match = ENV_LINE.match(line)
+        if match is not None and not line.lstrip().startswith("#"):
+            kept[match.group(2)] = match.group(3)
+    lines = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        match = ENV_LINE.match(body)
+        if match is not None and match.group(3) == MASK and not body.lstrip().startswith("#"):
+            key = match.group(2)
+            if key not in kept:
+                raise ValidationFailed(f"{key} is masked ({MASK}) and has no value to keep: give it", field="env")
+            line = f"{match.group(1)}{kept[key]}{line[len(body) :]}"
         lines.append(line)
     return "".join(lines)

@@ -1,7 +1,8 @@
 """The backup commands: `backup NAME [--no-stop]` and `restore NAME BACKUP_ID [--as NEW]
 [--host H]` (jobs, followed like install), `backups [APP]`, `delete-backup ID`, and
 `retention APP` (shown, or set with --keep-last/--keep-daily/--keep-weekly). A backup's id
-may be shortened to any unique prefix of 8 or more characters, as `backups` prints it."""
+may be shortened to any unique prefix of 8 or more characters, as `backups` prints it: the
+API resolves it."""
 
 from __future__ import annotations
 
@@ -13,11 +14,9 @@ from appmanage.client.actions import started
 from appmanage.client.documents import ACCEPTED, ERROR
 from appmanage.client.output import field, size
 from appmanage.client.session import OK, Session
-from appmanage.client.transport import ApiError, Transport, check_result
+from appmanage.client.transport import check_result
 
 SHORT_ID = 12
-MIN_PREFIX = 8
-FULL_ID = 64
 
 BACKUP = "id app createdAt sizeBytes sha256 host version catalogApp safetyForJob"
 RETENTION = "app keepLast keepDaily keepWeekly"
@@ -85,13 +84,14 @@ def backup(session: Session, args: argparse.Namespace) -> int:
 
 
 def restore(session: Session, args: argparse.Namespace) -> int:
-    backup_id = full_id(session.transport, args.backup_id)
-    data = session.transport.execute(RESTORE, name=args.name, backupId=backup_id, asName=args.as_name, host=args.host)
+    data = session.transport.execute(
+        RESTORE, name=args.name, backupId=args.backup_id, asName=args.as_name, host=args.host
+    )
     return started(session, data["restoreApp"])
 
 
 def delete_backup(session: Session, args: argparse.Namespace) -> int:
-    data = session.transport.execute(DELETE, id=full_id(session.transport, args.backup_id))["deleteBackup"]
+    data = session.transport.execute(DELETE, id=args.backup_id)["deleteBackup"]
     if data.get("__typename") != "BackupDeleted":
         return started(session, data)
     if session.json:
@@ -125,18 +125,3 @@ def retention(session: Session, args: argparse.Namespace) -> int:
     else:
         output.block(rule, ["app", "keepLast", "keepDaily", "keepWeekly"])
     return OK
-
-
-def full_id(transport: Transport, given: str) -> str:
-    """The id of the one backup whose id starts with `given` (as the API has it when full)."""
-    given = given.strip().lower()
-    if len(given) >= FULL_ID:
-        return given
-    if len(given) < MIN_PREFIX:
-        raise ApiError("UsageError", f"give at least {MIN_PREFIX} characters of the backup's id, not {given!r}")
-    matches = [b["id"] for b in transport.execute(BACKUPS, app=None)["backups"] if b["id"].startswith(given)]
-    if not matches:
-        raise ApiError("NotFoundError", f"no backup has an id starting with {given}")
-    if len(matches) > 1:
-        raise ApiError("ValidationError", f"{len(matches)} backups have ids starting with {given}: give more of it")
-    return str(matches[0])

@@ -3,7 +3,8 @@ volumes, mirrored into the `backups` table, then the app's retention applied.
 
 With `stop` the app is stopped for the copy, else paused (crash-consistent: nothing
 writes while it is read); either way it runs again afterwards, also when the copy fails,
-unless it was not running before. A failed backup leaves no Backup row (restic writes
+unless it was not running before (and when the worker dies mid-copy, recovery queues a
+START that unpauses it: `jobs/lost_holds.py`). A failed backup leaves no Backup row (restic writes
 the snapshot last, only when every file was saved).
 """
 
@@ -17,6 +18,7 @@ from datetime import datetime
 
 from redis import Redis
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from appmanage.config import Settings
 from appmanage.errors import NotFound, Unavailable, ValidationFailed
@@ -87,6 +89,11 @@ def forget_backup(settings: Settings, db: Database, redis: Redis, backup_id: str
         session.execute(delete(Backup).where(Backup.id == backup_id))
 
 
+def forget_retention(session: Session, app: str) -> None:
+    """In the transaction that deletes the app; its backups stay (listed, and restorable as a new app)."""
+    session.execute(delete(BackupRetention).where(BackupRetention.app == app))
+
+
 def readable_volumes(ctx: JobContext) -> list[ProjectVolume]:
     try:
         volumes = volume_details(ctx.services.containers.api, ctx.app_name)
@@ -105,6 +112,18 @@ def is_running(ctx: JobContext) -> bool:
     except DockerUnavailable as exc:
         raise Unavailable(f"Docker does not answer: {exc}") from exc
     return any(c.state == "running" for c in containers)
+
+
+def unpause_paused(ctx: JobContext) -> None:
+    """`compose unpause` when a container of the app is paused (a paused backup's worker may
+    have died): compose starts no paused container, and unpauses none that is not paused."""
+    try:
+        containers = ctx.services.containers.by_project(ctx.app_name).get(ctx.app_name, [])
+    except DockerUnavailable as exc:
+        raise Unavailable(f"Docker does not answer: {exc}") from exc
+    if any(c.state == "paused" for c in containers):
+        ctx.step("docker compose unpause", 0.2)
+        compose(ctx, "unpause")
 
 
 def take_snapshot(

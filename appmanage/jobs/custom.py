@@ -52,7 +52,15 @@ def edit(ctx: JobContext) -> None:
         ctx.check_canceled()
         ctx.step("docker compose up", 0.4)
         compose(ctx, *RECREATE)
-        save(ctx, version=new.version, host_ports=params.ports, installed=True, desired_running=True)
+        save(
+            ctx,
+            version=new.version,
+            host_ports=params.ports,
+            installed=True,
+            desired_running=True,
+            compose_file=new.compose,
+            env_file=new.env,
+        )
     except BaseException as exc:  # any way out, RQ's timeout included: the previous files come back
         cause = ctx.mask(failure_text(exc))
         outcome = roll_back(ctx, previous, cause)

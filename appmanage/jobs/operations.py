@@ -75,10 +75,12 @@ def uninstall(ctx: JobContext) -> None:
         if app is not None:
             session.delete(app)
         forget_schedules(session, ctx.app_name)
+        backup.forget_retention(session, ctx.app_name)
 
 
 def start(ctx: JobContext) -> None:
     load_app(ctx)
+    backup.unpause_paused(ctx)
     ctx.step("docker compose start", 0.3)
     save(ctx, desired_running=True)
     compose(ctx, "start")

@@ -26,7 +26,7 @@ JOB_MARGIN_SECONDS = 60
 COMPOSE_STEPS: dict[JobKind, int] = {
     JobKind.INSTALL: 2,  # up; down when it fails
     JobKind.UNINSTALL: 1,
-    JobKind.START: 1,
+    JobKind.START: 2,  # unpause (a paused app), start
     JobKind.STOP: 1,
     JobKind.RESTART: 1,
     JobKind.REDEPLOY: 4,  # pull, build, up; up of the previous version when it fails

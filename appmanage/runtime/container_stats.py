@@ -4,8 +4,8 @@ A Docker listing names the running containers; a container seen for the first ti
 inspected once for its main pid and its cgroup folders found (runtime.cgroups), both kept
 until it is gone. Its counters are then read from files, without Docker. The listing
 itself (~60 ms of dockerd's time for 200 containers) is asked again only when the cgroup
-folders beside the known containers' changed (a container started or stopped), or after
-RELIST_SECONDS. Only when a container's files cannot be read (another pid namespace, a
+folders beside the known containers' changed (a container started or stopped), when told
+so (`relist`: the watcher saw a container start or die), or after RELIST_SECONDS. Only when a container's files cannot be read (another pid namespace, a
 remote engine) does the pass ask Docker's one-shot stats for it, one call each.
 """
 
@@ -60,6 +60,10 @@ class ContainerStatsReader:
         self._listed_at = float("-inf")
         self._siblings: frozenset[str] | None = None
         self.listings = 0
+
+    def relist(self) -> None:
+        """Make the next read list the containers again."""
+        self._listed_at = float("-inf")
 
     def read(self) -> Pass:
         """Every running compose container's counters; DockerUnavailable when Docker does not list."""

@@ -1,7 +1,9 @@
 """The restic CLI against the backup repository, one command at a time.
 
 Each command runs in its own process group with a timeout and can be canceled, like
-compose (`runtime/compose.py`), with the minimal environment (`runtime/environment.py`)
+compose (`runtime/processes.py`), ended with SIGINT so that it removes its lock (a lock
+left by a restic killed outright is removed before a forget, which needs the repository
+to itself), with the minimal environment (`runtime/environment.py`)
 plus the repository, the password FILE (the password is never on a command line nor in a
 log) and the credentials a remote backend reads from the environment. JSON status lines
 of `backup --json` become `ResticProgress`; every other line is passed on as text, and a
@@ -10,13 +12,9 @@ failure carries restic's own words.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import queue
 import signal
-import subprocess
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,11 +23,14 @@ from typing import Any
 
 from appmanage.errors import AppManageError
 from appmanage.runtime.environment import subprocess_environment
+from appmanage.runtime.processes import DeadlinePassed, Ending, run_in_group
 
 RESTIC = "restic"
 INCOMPLETE = 3  # `backup`: a snapshot was written, but some files could not be read
-POLL_SECONDS = 0.2
+ENDING = Ending(stop=signal.SIGINT, grace=10.0, on_parent_death=signal.SIGINT)
+"""SIGINT, not SIGTERM: restic then removes its lock from the repository before it exits."""
 BACKEND_PREFIXES = ("AWS_", "B2_", "AZURE_", "GOOGLE_", "OS_", "ST_", "RCLONE_")
+LOCKED = "repository is already locked"
 NOT_A_REPOSITORY = ("unable to open config file", "Is there a repository at the following location?")
 
 LineSink = Callable[[str], None]
@@ -213,7 +214,16 @@ class Restic:
             args += [f"--keep-{key}", str(value)]
         if prune:
             args.append("--prune")
-        self.run([*args, *snapshot_ids], on_line=on_line)
+        result = self.run([*args, *snapshot_ids], on_line=on_line, check=False)
+        if result.returncode != 0 and any(LOCKED in line for line in result.text):
+            self.unlock()  # a stale lock is gone now; a live one still refuses
+            result = self.run([*args, *snapshot_ids], on_line=on_line, check=False)
+        if result.returncode != 0:
+            raise ResticError(_failure("forget", result))
+
+    def unlock(self) -> None:
+        """Remove the stale locks: those of restic processes gone from this host (or older than restic's limit)."""
+        self.run(["unlock"], check=False)
 
     def run(
         self,
@@ -224,50 +234,33 @@ class Restic:
         tick: Tick | None = None,
         check: bool = True,
     ) -> ResticResult:
-        process = subprocess.Popen(
-            [RESTIC, *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-            env=self.env,
-        )
-        lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=_pump, args=(process, lines), daemon=True).start()
         messages: list[dict[str, Any]] = []
         text: list[str] = []
-        deadline = time.monotonic() + self.timeout
         what = args[0]
+
+        def line(output: str) -> None:
+            parsed = _json(output)
+            if parsed is not None:
+                messages.append(parsed)
+                if on_message is not None:
+                    on_message(parsed)
+            else:
+                text.append(output)
+                if on_line is not None:
+                    on_line(output)
+
+        def poll() -> None:
+            if tick is not None:
+                tick()
+            if should_cancel is not None and should_cancel():
+                raise ResticCanceled(f"restic {what} was canceled")
+
         try:
-            while True:
-                try:
-                    line = lines.get(timeout=POLL_SECONDS)
-                except queue.Empty:
-                    line = ""
-                if line is None:
-                    break
-                if line:
-                    parsed = _json(line)
-                    if parsed is not None:
-                        messages.append(parsed)
-                        if on_message is not None and isinstance(parsed, dict):
-                            on_message(parsed)
-                    else:
-                        text.append(line)
-                        if on_line is not None:
-                            on_line(line)
-                if tick is not None:
-                    tick()
-                if should_cancel is not None and should_cancel():
-                    raise ResticCanceled(f"restic {what} was canceled")
-                if time.monotonic() > deadline:
-                    raise ResticError(f"restic {what} did not finish within {self.timeout:.0f} s")
-            returncode = process.wait()
-        except BaseException:  # our deadline, a cancel, RQ's timeout: restic ends with us
-            _kill(process)
-            raise
+            returncode = run_in_group(
+                [RESTIC, *args], env=self.env, on_line=line, poll=poll, timeout=self.timeout, ending=ENDING
+            )
+        except DeadlinePassed as exc:
+            raise ResticError(f"restic {what} {exc}") from exc
         result = ResticResult(returncode, messages, text)
         if check and returncode != 0:
             raise ResticError(_failure(what, result))
@@ -306,23 +299,6 @@ def _json(line: str) -> dict[str, Any] | None:
     if isinstance(value, list):
         return {"items": value}
     return value if isinstance(value, dict) else None
-
-
-def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
-    assert process.stdout is not None
-    for line in process.stdout:
-        lines.put(line.rstrip("\n"))
-    lines.put(None)
-
-
-def _kill(process: subprocess.Popen[str]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def _last_words(result: ResticResult) -> str:

@@ -1,4 +1,4 @@
-"""`App.compose`: an operator's own compose app's files as kept in its folder."""
+"""`App.compose`: an operator's own compose app's files as kept in its row."""
 
 from __future__ import annotations
 

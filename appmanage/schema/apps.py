@@ -108,7 +108,7 @@ class App:
         "latest sample (a fresh one within 2 s); null when the host has none."
     )
     async def stats(self, info: Info) -> AppStats | None:
-        return await app_stats(info, self.name, self.host)
+        return await app_stats(info, self.name, self.host, sum(s.state == "running" for s in self.services))
 
     @strawberry.field(description="Its averages per minute since `since`, oldest first (kept 7 days).")
     async def stats_history(self, info: Info, since: datetime) -> list[AppStatsPoint]:

@@ -75,7 +75,13 @@ class BackupDeleted:
 
 
 DeleteBackupResult = Annotated[
-    JobAccepted | BackupDeleted | NotFoundError | ConflictError | ActionNotAllowedError | ServiceUnavailableError,
+    JobAccepted
+    | BackupDeleted
+    | ValidationError
+    | NotFoundError
+    | ConflictError
+    | ActionNotAllowedError
+    | ServiceUnavailableError,
     strawberry.union("DeleteBackupResult"),
 ]
 SetBackupRetentionResult = Annotated[
@@ -109,7 +115,8 @@ class BackupsMutation:
     @strawberry.mutation(
         permission_classes=[CanOperate],
         description="Put a backup back: in place (a safety snapshot first, put back when anything fails), "
-        "or with asName into a new app with its own free ports, on `host` when given.",
+        "or with asName into a new app with its own free ports, on `host` when given. "
+        "backupId: the backup's id or a unique prefix of it (8+ hex digits).",
     )
     async def restore_app(
         self,
@@ -124,13 +131,16 @@ class BackupsMutation:
 
     @strawberry.mutation(
         permission_classes=[CanOperate],
-        description="Forget a backup: a job of its app, or at once when that app is gone (BackupDeleted).",
+        description="Forget a backup (its id or a unique prefix of 8+ hex digits): a job of its app, "
+        "or at once when that app is gone (BackupDeleted).",
     )
     async def delete_backup(self, info: Info, id: strawberry.ID) -> DeleteBackupResult:
         try:
             result = await backups.delete_backup(info.context.services, str(id))
         except AppManageError as exc:
-            return error_result(exc, NotFoundError, ConflictError, ActionNotAllowedError, ServiceUnavailableError)
+            return error_result(
+                exc, ValidationError, NotFoundError, ConflictError, ActionNotAllowedError, ServiceUnavailableError
+            )
         if isinstance(result, Accepted):
             return JobAccepted.of(info, result)
         return BackupDeleted(id=strawberry.ID(result))

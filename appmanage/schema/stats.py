@@ -144,9 +144,10 @@ def _figures(usage: Usage) -> _Figures:
     }
 
 
-async def app_stats(info: Info, name: str, host: str) -> AppStats | None:
-    """For `App.stats`: the latest sample of the app's host; None when the host has none."""
-    sample = await stats.latest_sample(info.context.services, host)
+async def app_stats(info: Info, name: str, host: str, running: int) -> AppStats | None:
+    """For `App.stats` (`running`: its running containers): the latest sample of the app's
+    host, one that shows them if they just started; None when the host has none."""
+    sample = await stats.app_sample(info.context.services, name, host, running)
     return AppStats.of(name, sample) if sample is not None else None
 
 
@@ -159,10 +160,14 @@ async def app_stats_history(info: Info, name: str, since: datetime) -> list[AppS
 class StatsQuery:
     @strawberry.field(
         permission_classes=[CanView],
-        description="The host's totals from its latest sample (a fresh one within 2 s); null when it has none.",
+        description="The host's totals from its latest sample (a fresh one within 2 s); null when it has none; "
+        "a NOT_FOUND error for a host no agent has registered.",
     )
     async def host_stats(self, info: Info, host: str = LOCAL_HOST) -> HostStats | None:
-        sample = await stats.latest_sample(info.context.services, host)
+        try:
+            sample = await stats.host_sample(info.context.services, host)
+        except NotFound as exc:
+            raise not_found(exc) from exc
         return HostStats.of(sample) if sample is not None else None
 
 
@@ -185,7 +190,9 @@ class StatsSubscription:
             raise not_found(exc) from exc
 
     @strawberry.subscription(
-        permission_classes=[CanView], description="The host's totals every `everySeconds` (1 to 3600)."
+        permission_classes=[CanView],
+        description="The host's totals every `everySeconds` (1 to 3600); a NOT_FOUND error for a host no agent "
+        "has registered.",
     )
     async def host_stats(
         self, info: Info, host: str = LOCAL_HOST, every_seconds: int | None = DEFAULT_EVERY
@@ -195,6 +202,8 @@ class StatsSubscription:
                 yield HostStats.of(sample)
         except ValidationFailed as exc:
             raise invalid(exc) from exc
+        except NotFound as exc:
+            raise not_found(exc) from exc
 
 
 def _every(every_seconds: int | None) -> int:

@@ -9,7 +9,10 @@ every subscriber of its host, which takes only those `every` seconds apart.
 `latest` answers queries: the host's last sample when it is fresh, else it asks the
 sampler for one and waits for it a little (at most WAIT_SECONDS); a sample read is kept
 for a second (ten when the sampler did not answer), so an apps list asks Redis once per
-host and an offline host does not hold every query up.
+host and an offline host does not hold every query up. `newer_than` answers a query that
+found containers running which the sample it read does not show yet (they just started):
+a sample taken after it, asked of the sampler the same way, at most once per app and
+FRESH_SECONDS.
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ class StatsFeed:
         self._task: asyncio.Task[None] | None = None
         self._cache: dict[str, tuple[float, HostSample | None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._asked_for: dict[tuple[str, str], float] = {}  # (host, app) → when newer_than asked
+        self._unanswered: dict[str, float] = {}  # host → until when its sampler is not asked again
 
     @contextlib.asynccontextmanager
     async def subscribe(self, host: str, every: float) -> AsyncIterator[StatsSubscriber]:
@@ -114,7 +119,39 @@ class StatsFeed:
                 return cached[1]
             sample, fresh = await self._read_latest(host)
             self._cache[host] = (time.monotonic() + (CACHE_SECONDS if fresh else MISS_SECONDS), sample)
+            if not fresh:
+                self._unanswered[host] = time.monotonic() + MISS_SECONDS
             return sample
+
+    async def newer_than(self, host: str, sample: HostSample, app: str) -> HostSample:
+        """A sample of the host taken after `sample`, which lacks `app`'s running containers:
+        one that came since, or a fresh one asked of the sampler (waiting up to WAIT_SECONDS);
+        `sample` itself when the sampler does not answer or was asked for `app` just before."""
+        async with self._locks.setdefault(host, asyncio.Lock()):
+            cached = self._cached(host)
+            if cached is not None and cached[1] is not None and cached[1].sampled_at > sample.sampled_at:
+                return cached[1]
+            now = time.monotonic()
+            self._asked_for = {k: t for k, t in self._asked_for.items() if now - t < FRESH_SECONDS}
+            if (host, app) in self._asked_for or now < self._unanswered.get(host, now):
+                return sample
+            self._asked_for[(host, app)] = now
+            newest = await self._sample_after(host, sample)
+            if newest is None:
+                self._unanswered[host] = time.monotonic() + MISS_SECONDS
+                return sample
+            self._cache[host] = (time.monotonic() + CACHE_SECONDS, newest)
+            return newest
+
+    async def _sample_after(self, host: str, sample: HostSample) -> HostSample | None:
+        try:
+            raw, _ = await self._last(last_key(self._namespace, host))
+            if raw is not None and (newest := HostSample.from_json(raw)).sampled_at > sample.sampled_at:
+                return newest
+            return await self._ask_and_wait(host, raw)
+        except (RedisError, OSError) as exc:
+            log.warning("stats of host %s not read: %s", host, exc)
+            return None
 
     def _cached(self, host: str) -> tuple[float, HostSample | None] | None:
         cached = self._cache.get(host)
@@ -127,18 +164,26 @@ class StatsFeed:
             raw, left_ms = await self._last(key)
             if raw is not None and LAST_TTL_SECONDS - left_ms / 1000 <= FRESH_SECONDS:
                 return HostSample.from_json(raw), True
-            asked = member(1, self._asker + ":query")
-            await self._want(keys=[wanted_key(self._namespace, host)], args=[asked, int(QUERY_WANT_SECONDS * 1000)])
-            deadline = time.monotonic() + WAIT_SECONDS
-            while time.monotonic() < deadline:
-                await asyncio.sleep(POLL_SECONDS)
-                newer, _ = await self._last(key)
-                if newer is not None and newer != raw:
-                    return HostSample.from_json(newer), True
+            if (newer := await self._ask_and_wait(host, raw)) is not None:
+                return newer, True
         except (RedisError, OSError) as exc:
             log.warning("stats of host %s not read: %s", host, exc)
             return None, False
         return (HostSample.from_json(raw) if raw is not None else None), False
+
+    async def _ask_and_wait(self, host: str, raw: bytes | None) -> HostSample | None:
+        """Ask the host's sampler for a sample; the first one other than `raw` within
+        WAIT_SECONDS, or None."""
+        key = last_key(self._namespace, host)
+        asked = member(1, self._asker + ":query")
+        await self._want(keys=[wanted_key(self._namespace, host)], args=[asked, int(QUERY_WANT_SECONDS * 1000)])
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            await asyncio.sleep(POLL_SECONDS)
+            newer, _ = await self._last(key)
+            if newer is not None and newer != raw:
+                return HostSample.from_json(newer)
+        return None
 
     async def _last(self, key: str) -> tuple[bytes | None, int]:
         pipe = self._redis.pipeline(transaction=False)

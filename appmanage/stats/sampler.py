@@ -7,6 +7,9 @@ period): enough for the history's averages, whose CPU part is exact at any rate 
 time over wall time), and for the `last` sample `App.stats` answers from. Every sample
 is kept as the host's `last`; each finished period's averages are written to the
 database, and once an hour rows older than 7 days are deleted.
+
+The watcher hands it each container event (`notice`): a container that started, died or
+went makes the next pass list the containers again, so it shows in the next sample.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from appmanage.config import Settings
+from appmanage.runtime.container_events import event_action
 from appmanage.runtime.container_stats import ContainerStatsReader, Pass
 from appmanage.runtime.containers import DockerUnavailable
 from appmanage.stats.demand import LAST_TTL_SECONDS, Demand, channel, last_key
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 BACKGROUND_SECONDS = 15.0
 DEMAND_POLL_SECONDS = 0.5
 PRUNE_SECONDS = 3600.0
+RELIST_ACTIONS = frozenset({"start", "die", "destroy", "pause", "unpause"})  # the running set changes
 
 
 class StatsSampler:
@@ -53,6 +59,13 @@ class StatsSampler:
         self.background_seconds = min(BACKGROUND_SECONDS, settings.stats_history_seconds / 4)
         self.published = 0
         self._redis_lost = False
+        self._changed = threading.Event()
+
+    def notice(self, event: dict[str, Any]) -> None:
+        """A container event from the watcher's thread: one that changes which containers
+        run makes the next pass list them again."""
+        if event_action(event) in RELIST_ACTIONS:
+            self._changed.set()
 
     def run(self, stopping: threading.Event) -> None:
         attempted = due = float("-inf")
@@ -91,6 +104,9 @@ class StatsSampler:
     def sample(self, live: bool) -> HostSample:
         """Read every container once; keep the sample as `last`, publish it when `live`,
         and write the history period it ends."""
+        if self._changed.is_set():
+            self._changed.clear()  # before listing: a change during it is seen by the next pass
+            self._reader.relist()
         current = self._reader.read()
         previous, self._previous = self._previous, current
         sample = build_sample(self.host, datetime.now(UTC), machine_stats(self._settings.data_dir), current, previous)
@@ -124,6 +140,8 @@ class StatsSampler:
             log.warning("stats history not written: %s", exc)
 
 
-def start_sampler(settings: Settings, redis: Redis, db: Database, stopping: threading.Event) -> threading.Thread:
-    """The sampler of this agent's Docker host (`settings.agent_host`), as a daemon thread."""
-    return StatsSampler(settings, redis, db, settings.agent_host).start(stopping)
+def start_sampler(settings: Settings, redis: Redis, db: Database, stopping: threading.Event) -> StatsSampler:
+    """The sampler of this agent's Docker host (`settings.agent_host`), started as a daemon thread."""
+    sampler = StatsSampler(settings, redis, db, settings.agent_host)
+    sampler.start(stopping)
+    return sampler

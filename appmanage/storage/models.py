@@ -54,6 +54,10 @@ class App(Base):
     host_ports: Mapped[list[int]] = mapped_column(default=list)
     installed: Mapped[bool] = mapped_column(default=False)
     desired_running: Mapped[bool] = mapped_column(default=True)
+    compose_file: Mapped[str | None] = mapped_column(Text)
+    """A custom app's compose file as the operator sent it (None for a catalog app)."""
+    env_file: Mapped[str | None] = mapped_column(Text)
+    """A custom app's `.env` text as sent (None: none, or a catalog app)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -36,7 +36,7 @@ RETRY_SECONDS = 1.0
 def watch(services: Services, stopping: threading.Event | None = None) -> None:
     stopping = stopping or threading.Event()
     start_recovery(services, stopping)
-    start_sampler(services.settings, services.redis, services.db, stopping)
+    sampler = start_sampler(services.settings, services.redis, services.db, stopping)
     try:
         resume_desired_state(services)
     except DockerUnavailable:
@@ -54,6 +54,7 @@ def watch(services: Services, stopping: threading.Event | None = None) -> None:
                     if event is None:
                         correction.check(None)
                         continue
+                    sampler.notice(event)
                     project, changed = event_project(event), book.apply(event)
                     if changed is not None:
                         announce(services, [changed], known={changed: book.project(changed)})

@@ -1,10 +1,11 @@
 // One app: status and actions, services, live resources, ports as links, settings (secrets
-// masked), update to another version, backups, schedules, job history, and the containers'
-// logs live.
+// masked), update to another version (or a custom app's compose files), backups, schedules,
+// job history, and the containers' logs live.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { request, subscribe } from "./api.js";
 import { APP_PAGE, LOGS, STATUS_OF, UPDATE, VERSIONS } from "./documents.js";
 import { Backups } from "./backups.js";
+import { ComposeFiles } from "./compose.js";
 import { Schedules } from "./schedules.js";
 import { LiveStats } from "./stats.js";
 import { acceptedJob, ActionButtons, ErrorText, html, Status, stickToEnd, time, useMayOperate } from "./ui.js";
@@ -39,7 +40,7 @@ function UpdateForm({ app, onDone }) {
     }
   }
   if (!versions.length) return html`<${ErrorText} message=${error} />`;
-  return html`<form class="update" onSubmit=${update}>
+  return html`<h2>Update</h2><form class="update" onSubmit=${update}>
     <label>Version <select value=${version} onChange=${(event) => setVersion(event.target.value)}>
       ${versions.map((v) => html`<option value=${v}>${v}</option>`)}
     </select></label>
@@ -81,7 +82,8 @@ export function AppPage({ name }) {
     <${ErrorText} message=${error} />
     <${ActionButtons} app=${app} onDone=${toJob} />
     ${app.activeJob ? html`<p>Running job: <a href=${`#/job/${app.activeJob.id}`}>${app.activeJob.kind} (${app.activeJob.state})</a></p>` : null}
-    ${mayOperate && app.catalogApp && app.availableActions.includes("UPDATE") ? html`<h2>Update</h2><${UpdateForm} app=${app} onDone=${toJob} />` : null}
+    ${mayOperate && app.catalogApp && app.availableActions.includes("UPDATE") ? html`<${UpdateForm} app=${app} onDone=${toJob} />` : null}
+    ${app.catalogApp ? null : html`<${ComposeFiles} app=${app} />`}
 
     <h2>Services</h2>
     <table><thead><tr><th>Service</th><th>State</th><th>Health</th><th>Exit code</th><th>Image</th></tr></thead>

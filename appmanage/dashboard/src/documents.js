@@ -25,6 +25,9 @@ export const INSTALL = `mutation($input: InstallAppInput!) { installApp(input: $
 export const JOB_LOG = `query($id: ID!) { job(id: $id) { ${JOB} log(tail: 2000) } }`;
 export const CANCEL = "mutation($id: ID!) { cancelJob(id: $id) { __typename ... on Error { message } } }";
 export const UPDATE = `mutation($name: String!, $version: String!) { updateApp(name: $name, version: $version) { ${RESULT} } }`;
+export const APP_COMPOSE = "query($name: String!) { app(name: $name) { compose { compose env } } }";
+export const EDIT_APP = `mutation($name: String!, $compose: String!, $env: String) {
+  editApp(name: $name, compose: $compose, env: $env) { ${RESULT} } }`;
 
 /** The mutation behind each action a row's button offers. */
 export const ACTIONS = {

@@ -1,6 +1,6 @@
 // Installing: the catalog with search, then a form generated from the app's typed
 // parameters; previewInstall's warnings come before the install can be confirmed, then the
-// job is followed live.
+// job is followed live. Installing from a compose file is compose.js.
 import { useEffect, useState } from "preact/hooks";
 import { request } from "./api.js";
 import { CATALOG, CATALOG_APP, INSTALL, PREVIEW } from "./documents.js";
@@ -27,6 +27,7 @@ export function CatalogPage() {
     <label class="search">Search the catalog
       <input type="search" value=${search} onInput=${(event) => setSearch(event.target.value)} />
     </label>
+    ${mayOperate ? html`<p><a class="button" href="#/compose">Install from a compose file</a></p>` : null}
     <${ErrorText} message=${error} />
     <ul class="catalog">
       ${(apps ?? []).map((app) => html`<li key=${app.name}>
@@ -76,33 +77,13 @@ function Field({ parameter, value, onChange }) {
   </div>`;
 }
 
-export function InstallPage({ catalogName }) {
-  const [app, setApp] = useState(null);
-  const [name, setName] = useState("");
-  const [version, setVersion] = useState("");
-  const [values, setValues] = useState({});
+/** An install form's state: previewInstall, then installApp, with the same `input()`; a
+ * change through `changed(setter)` drops the preview, so an install is always previewed. */
+export function useInstall(input) {
   const [preview, setPreview] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const [jobId, setJobId] = useState(null);
-
-  useEffect(() => {
-    request(CATALOG_APP, { name: catalogName })
-      .then(({ catalogApp }) => {
-        if (!catalogApp) throw new Error(`the catalogs have no app named ${catalogName}`);
-        setApp(catalogApp);
-        setVersion(catalogApp.defaultVersion);
-        setValues(Object.fromEntries(catalogApp.parameters.map((p) => [p.key, p.default ?? (p.type === "BOOL" ? "false" : "")])));
-      })
-      .catch((failure) => setError(failure.message));
-  }, [catalogName]);
-
-  const input = () => ({
-    catalogApp: catalogName,
-    name,
-    version,
-    settings: Object.entries(values).filter(([, value]) => value !== "").map(([key, value]) => ({ key, value })),
-  });
   const changed = (apply) => (value) => { apply(value); setPreview(null); };
 
   async function ask(document, field, onAnswer) {
@@ -122,6 +103,32 @@ export function InstallPage({ catalogName }) {
       answer.__typename === "InstallPreview" ? setPreview(answer) : setError(answer.message));
   };
   const onInstall = () => ask(INSTALL, "installApp", (answer) => setJobId(acceptedJob(answer)));
+  return { preview, error, setError, busy, jobId, changed, onPreview, onInstall };
+}
+
+export function InstallPage({ catalogName }) {
+  const [app, setApp] = useState(null);
+  const [name, setName] = useState("");
+  const [version, setVersion] = useState("");
+  const [values, setValues] = useState({});
+
+  useEffect(() => {
+    request(CATALOG_APP, { name: catalogName })
+      .then(({ catalogApp }) => {
+        if (!catalogApp) throw new Error(`the catalogs have no app named ${catalogName}`);
+        setApp(catalogApp);
+        setVersion(catalogApp.defaultVersion);
+        setValues(Object.fromEntries(catalogApp.parameters.map((p) => [p.key, p.default ?? (p.type === "BOOL" ? "false" : "")])));
+      })
+      .catch((failure) => setError(failure.message));
+  }, [catalogName]);
+
+  const { preview, error, setError, busy, jobId, changed, onPreview, onInstall } = useInstall(() => ({
+    catalogApp: catalogName,
+    name,
+    version,
+    settings: Object.entries(values).filter(([, value]) => value !== "").map(([key, value]) => ({ key, value })),
+  }));
 
   if (!app) return html`<h1>Install ${catalogName}</h1><${ErrorText} message=${error} />`;
   if (jobId) return html`<h1>Installing ${name}</h1><${JobView} id=${jobId} withApp=${true} />`;
@@ -129,12 +136,7 @@ export function InstallPage({ catalogName }) {
     <h1 id="install-title">Install ${app.title}</h1>
     <p>${app.description ?? ""}</p>
     <form class="install" onSubmit=${onPreview}>
-      <div class="field">
-        <label for="app-name">Name *</label>
-        <input id="app-name" required pattern="[a-z][a-z0-9\\-]{1,30}" value=${name}
-          onInput=${(event) => changed(setName)(event.target.value)} />
-        <small class="muted">lowercase letters, digits and dashes; becomes the compose project</small>
-      </div>
+      <${NameField} name=${name} onName=${changed(setName)} />
       <div class="field">
         <label for="app-version">Version</label>
         <select id="app-version" value=${version} onChange=${(event) => changed(setVersion)(event.target.value)}>
@@ -147,14 +149,29 @@ export function InstallPage({ catalogName }) {
       <button type="submit" disabled=${busy}>Preview</button>
     </form>
     <${ErrorText} message=${error} />
-    ${preview ? html`<section class="preview" aria-labelledby="preview-title">
-      <h2 id="preview-title">Preview</h2>
-      ${preview.warnings.length
-        ? html`<p>This app reaches the host:</p><ul class="warnings" aria-label="Warnings">
-            ${preview.warnings.map((warning) => html`<li>${warning}</li>`)}</ul>`
-        : html`<p>No host access warnings.</p>`}
-      <details><summary>The compose project</summary><pre>${preview.compose}</pre></details>
-      <button type="button" class="primary" disabled=${busy} onClick=${onInstall}>Confirm install</button>
-    </section>` : null}
+    ${preview ? html`<${Preview} preview=${preview} busy=${busy} onConfirm=${onInstall} />` : null}
+  </section>`;
+}
+
+/** The new app's name: the compose project's too. */
+export function NameField({ name, onName }) {
+  return html`<div class="field">
+    <label for="app-name">Name *</label>
+    <input id="app-name" required pattern="[a-z][a-z0-9\\-]{1,30}" value=${name}
+      onInput=${(event) => onName(event.target.value)} />
+    <small class="muted">lowercase letters, digits and dashes; becomes the compose project</small>
+  </div>`;
+}
+
+/** previewInstall's answer: the host access warnings and the compose project, then Confirm. */
+export function Preview({ preview, busy, onConfirm }) {
+  return html`<section class="preview" aria-labelledby="preview-title">
+    <h2 id="preview-title">Preview</h2>
+    ${preview.warnings.length
+      ? html`<p>This app reaches the host:</p><ul class="warnings" aria-label="Warnings">
+          ${preview.warnings.map((warning) => html`<li>${warning}</li>`)}</ul>`
+      : html`<p>No host access warnings.</p>`}
+    <details><summary>The compose project</summary><pre>${preview.compose}</pre></details>
+    <button type="button" class="primary" disabled=${busy} onClick=${onConfirm}>Confirm install</button>
   </section>`;
 }

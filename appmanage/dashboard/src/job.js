@@ -58,12 +58,19 @@ export function AppStatusLive({ name }) {
     : null;
 }
 
-export function JobView({ id, withApp = false }) {
+/** `onEnd(job)` is called once, when the job has ended. */
+export function JobView({ id, withApp = false, onEnd = null }) {
   const { job, log, error } = useLiveJob(id);
   const mayOperate = useMayOperate();
   const [cancelError, setCancelError] = useState(null);
   const logBox = useRef(null);
+  const endSeen = useRef(false);
   useEffect(() => stickToEnd(logBox.current), [log.length]);
+  useEffect(() => {
+    if (!job || UNFINISHED.includes(job.state) || endSeen.current) return;
+    endSeen.current = true;
+    onEnd?.(job);
+  }, [job?.state]);
 
   async function cancel() {
     try {

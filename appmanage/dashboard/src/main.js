@@ -1,10 +1,11 @@
 // The dashboard's shell: the token form, the role probe, the navigation and the hash router
-// (#/apps, #/install, #/install/NAME, #/app/NAME, #/job/ID), so a reload keeps the page.
+// (#/apps, #/install, #/install/NAME, #/compose, #/app/NAME, #/job/ID), so a reload keeps the page.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { disconnect, probeRole, token } from "./api.js";
 import { AppPage } from "./app-page.js";
 import { AppsPage } from "./apps.js";
+import { ComposeInstallPage } from "./compose.js";
 import { CatalogPage, InstallPage } from "./install.js";
 import { JobPage } from "./job.js";
 import { ErrorText, html, RoleContext } from "./ui.js";
@@ -23,6 +24,7 @@ function route(hash) {
   const [, page = "apps", arg] = hash.replace(/^#/, "").split("/").map(decodeURIComponent);
   if (page === "install" && arg) return html`<${InstallPage} key=${arg} catalogName=${arg} />`;
   if (page === "install") return html`<${CatalogPage} />`;
+  if (page === "compose") return html`<${ComposeInstallPage} />`;
   if (page === "app" && arg) return html`<${AppPage} key=${arg} name=${arg} />`;
   if (page === "job" && arg) return html`<${JobPage} key=${arg} id=${arg} />`;
   return html`<${AppsPage} />`;
@@ -71,7 +73,7 @@ function Dashboard() {
       <nav aria-label="Main">
         <strong>AppManage</strong>
         <a href="#/apps" aria-current=${current === "apps" ? "page" : undefined}>Apps</a>
-        <a href="#/install" aria-current=${current === "install" ? "page" : undefined}>Install</a>
+        <a href="#/install" aria-current=${["install", "compose"].includes(current) ? "page" : undefined}>Install</a>
         <a href="graphql">GraphiQL</a>
       </nav>
       <span class="muted">${role}</span>
