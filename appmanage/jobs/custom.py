@@ -31,6 +31,15 @@ def write_custom_folder(ctx: JobContext, files: CustomFiles) -> None:
     write_folder(app_folder(ctx), ctx.app_name, files, service_names)
 
 
+def keep_restored_files(ctx: JobContext, relabel: bool = False) -> None:
+    """A custom app's folder as a restore left it: its row keeps the files, and with
+    `relabel` (a clone) its override is written anew for this app."""
+    files = read_files(app_folder(ctx))
+    if relabel:
+        write_custom_folder(ctx, files)
+    save(ctx, version=files.version, compose_file=files.compose, env_file=files.env)
+
+
 def install_files(ctx: JobContext) -> CustomFiles:
     """The files a custom app's install job was given."""
     params = params_of(ctx.job, InstallParams)

@@ -25,6 +25,7 @@ from appmanage.errors import AppManageError, NotFound
 from appmanage.jobs.backup import human_bytes, is_running, readable_volumes, take_snapshot
 from appmanage.jobs.backup_manifest import MANIFEST_NAME, Manifest, staged
 from appmanage.jobs.context import JobCanceled, JobContext, disarm_job_timeout, failure_text
+from appmanage.jobs.custom import keep_restored_files
 from appmanage.jobs.params import RestoreParams, params_of
 from appmanage.jobs.project import (
     RECREATE,
@@ -121,6 +122,8 @@ def restore_in_place(ctx: JobContext, restic: Restic, app: App, manifest: Manife
             host_ports=manifest.host_ports,
             desired_running=True,
         )
+        if app.catalog_app is None:
+            keep_restored_files(ctx)
         wait_running(ctx)
     except BaseException as exc:
         disarm_job_timeout()
@@ -155,6 +158,8 @@ def put_back_safety(ctx: JobContext, restic: Restic, app: App, safety_id: str) -
         manifest = Manifest.from_json(row.manifest)
         put_back(ctx, manifest, staging, (0.9, 0.95))
         save(ctx, version=app.version, settings=app.settings, host_ports=app.host_ports)
+        if app.catalog_app is None:
+            keep_restored_files(ctx)
     except Exception as exc:
         outcome = f"putting the safety snapshot {safety_id} back failed too: {ctx.mask(str(exc))}"
     else:
@@ -176,6 +181,8 @@ def restore_clone(ctx: JobContext, app: App, manifest: Manifest, staging: Path) 
             create_networks(ctx, app, app.settings)
         else:
             replace_folder(staged(staging, manifest.folder), folder)
+            if app.catalog_app is None:
+                keep_restored_files(ctx, relabel=True)
         (folder / MANIFEST_NAME).unlink(missing_ok=True)
         ctx.step("docker compose up --no-start: the volumes", 0.5)
         compose(ctx, "up", "--no-start", "--remove-orphans")
