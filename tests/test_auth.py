@@ -134,7 +134,7 @@ OPERATIONS = (
         "Subscription.hostStats",
         Role.VIEWER,
         f'subscription {{ hostStats(host: "{NO_APP}") {{ cpus }} }}',
-        waits=True,
+        answers="NOT_FOUND",
     ),
     Operation("Query.backups", Role.VIEWER, "query { backups { id } }"),
     Operation("Query.backupRetention", Role.VIEWER, f'query {{ backupRetention(app: "{NO_APP}") {{ keepLast }} }}'),

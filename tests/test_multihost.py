@@ -159,7 +159,9 @@ def test_hosts_with_their_own_network_namespaces_may_each_publish_the_same_port(
         api2.close()
 
 
-APP_STATS = "query($name: String!) { app(name: $name) { host stats { host containers memoryBytes pids services { name containers } } } }"
+APP_STATS = """query($name: String!) {
+    app(name: $name) { host stats { host containers memoryBytes pids services { name containers } } }
+}"""
 
 
 def test_an_app_on_the_second_host_shows_its_figures_in_app_stats(

@@ -20,8 +20,8 @@ from appmanage.enums import Role
 from appmanage.runtime.cgroups import CGROUP_ROOT, locate, read_counters
 from appmanage.runtime.container_stats import ContainerStatsReader
 from appmanage.stats.demand import LAST_TTL_SECONDS, channel, last_key, wanted_key
-from appmanage.stats.samples import HostSample
 from appmanage.stats.sampler import StatsSampler
+from appmanage.stats.samples import HostSample
 from appmanage.storage.database import Database
 from tests.support.graphql import GraphQLClient
 from tests.support.ports import free_port
@@ -209,7 +209,9 @@ def test_app_stats_shows_the_services_right_after_an_install_reaches_running(
         key = last_key(settings.namespace, "local")
         latest = wait_for(lambda: redis.get(key), 10, "a sample of the host")
         sample = HostSample.from_json(latest)
-        without = replace(sample, sampled_at=datetime.now(UTC), apps={a: u for a, u in sample.apps.items() if a != name})
+        without = replace(
+            sample, sampled_at=datetime.now(UTC), apps={a: u for a, u in sample.apps.items() if a != name}
+        )
         redis.set(key, without.to_json(), ex=LAST_TTL_SECONDS)
         started = time.monotonic()
         stats = api.execute(APP_STATS_NOW, name=name)["app"]["stats"]

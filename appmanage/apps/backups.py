@@ -4,7 +4,9 @@ other operations (`apps/submission.py`), the Backup rows read, retention kept.
 A restore into a name no app has (asName, or the name of an uninstalled app) is a clone:
 a new App row like an install's (the name rule, the name free, on the backup's host or
 the one asked for) with the backup's catalog app, version and settings, and a fresh host
-port for every port setting whose port is taken there; the job's app is the new one.
+port for every port setting whose port is taken there; for a custom compose app, for every
+host port it publishes that is taken there, kept as the row's port map
+(`catalog/custom_ports.py`). The job's app is the new one.
 A backup is named by its id or a unique prefix of it (8 hex digits or more), resolved
 here: the job holds the full id.
 """
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from appmanage.apps.placement import HostOffer, named_host
 from appmanage.apps.submission import Accepted, busy_conflict, enqueue, idle_snapshot, submit_job
 from appmanage.apps.validation import check_name, check_name_free, host_offers
+from appmanage.catalog.custom_ports import port_map_of, remap, with_port_map
 from appmanage.enums import JobKind
 from appmanage.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from appmanage.jobs import records
@@ -141,14 +144,21 @@ def _submit_clone(services: Services, backup: Backup, name: str, host: str | Non
     offer = _online_host(services, host or backup.host)
     if offer.name == services.settings.agent_host and services.containers.by_project(name):
         raise Conflict(f"Docker already runs a compose project named {name}")
-    settings = dict(manifest.settings)
+    settings: dict[str, str] = dict(manifest.settings)
     taken = set(offer.busy_ports) | set(offer.app_ports)
+
+    def choose(port: int) -> int:
+        chosen = fresh_port(port, taken)
+        taken.add(chosen)
+        return chosen
+
     for key in port_keys:
         if key in settings:
-            port = fresh_port(int(settings[key]), taken)
-            settings[key] = str(port)
-            taken.add(port)
+            settings[key] = str(choose(int(settings[key])))
     ports = sorted({int(settings[k]) for k in port_keys if k in settings}) if port_keys else list(manifest.host_ports)
+    if manifest.catalog_app is None:
+        ports, port_map = remap(manifest.host_ports, port_map_of(settings), choose)
+        settings = with_port_map(settings, port_map)
     with services.db.write() as session:
         check_name_free(session, name)
         clash = [p for p in ports if p in _ports_of_apps(session, offer.name)]

@@ -2,10 +2,11 @@
 byte, and AppManage's additions in an override file of its own (`OVERRIDE_FILE`, read
 after theirs whenever compose runs: `runtime/compose.py`).
 
-The override only labels each service with the app it belongs to; the compose project
-(`-p <name>`) is what AppManage itself relies on, as for a catalog app. The folder is
-written whole beside its place and swapped in (`folder_swap.py`), so a crash leaves the
-previous files or the new ones, and what the app wrote into its folder stays.
+The override labels each service with the app it belongs to; the compose project
+(`-p <name>`) is what AppManage itself relies on, as for a catalog app. A clone's override
+also publishes other host ports in place of the copied ones (`catalog/custom_ports.py`).
+The folder is written whole beside its place and swapped in (`folder_swap.py`), so a crash
+leaves the previous files or the new ones, and what the app wrote into its folder stays.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from appmanage.catalog.custom_ports import dump_override, override_ports
 from appmanage.catalog.folder_swap import scratch_folder, swap_in, write_manifest
 from appmanage.catalog.secrets import MASK, custom_secret_values, looks_secret
 from appmanage.errors import ValidationFailed
@@ -45,7 +45,8 @@ ENV_FILE = ".env"
 APP_LABEL = "io.appmanage.app"
 ENV_LINE = re.compile(r"^(\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*)(.*)$")
 
-ServiceNames = Callable[[Path], Iterable[str]]
+ProjectReader = Callable[[Path], Mapping[str, Any]]
+"""Reads the project of a folder holding the operator's files (`docker compose config`)."""
 
 
 @dataclass(frozen=True)
@@ -102,19 +103,21 @@ def read_files(folder: Path) -> CustomFiles:
     )
 
 
-def override_text(name: str, services: Iterable[str]) -> str:
-    labels = {"services": {service: {"labels": {APP_LABEL: name}} for service in sorted(services)}}
+def override_text(name: str, project: Mapping[str, Any], ports: Mapping[int, int] | None = None) -> str:
+    """Each service of `project` labelled; with `ports`, the remapped ones published instead."""
+    labels = {str(service): {"labels": {APP_LABEL: name}} for service in project.get("services") or {}}
     header = f"# Written by AppManage for the app {name}: what it adds to {COMPOSE_FILE}, which is yours.\n"
-    return header + yaml.safe_dump(labels, sort_keys=True)
+    return header + dump_override(labels, override_ports(project, ports or {}))
 
 
-def write_folder(target: Path, name: str, files: CustomFiles, service_names: ServiceNames) -> None:
-    """The app folder at `target` holds `files` and the override; `service_names` reads the
-    services of a folder holding the operator's files (compose config)."""
+def write_folder(
+    target: Path, name: str, files: CustomFiles, read_project: ProjectReader, ports: Mapping[int, int] | None = None
+) -> None:
+    """The app folder at `target` holds `files` and the override (with the port map `ports`)."""
     scratch = scratch_folder(target)
     try:
         write_files(scratch, files)
-        (scratch / OVERRIDE_FILE).write_text(override_text(name, service_names(scratch)))
+        (scratch / OVERRIDE_FILE).write_text(override_text(name, read_project(scratch), ports))
         write_manifest(scratch)
         swap_in(scratch, target)
     except BaseException:

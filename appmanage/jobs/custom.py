@@ -1,15 +1,19 @@
 """The worker side of an operator's own compose app: its folder written from the job's
-files (the operator's, byte for byte, and AppManage's override), an edit that recreates
-the project and puts the previous files back when anything fails, and a redeploy that
-recreates it from the files it keeps."""
+files (the operator's, byte for byte, and AppManage's override, with a clone's port map
+from its row: catalog/custom_ports.py), an edit that recreates the project and puts the
+previous files back when anything fails (an edit's new files publish their own ports: the
+map is dropped), and a redeploy that recreates it from the files it keeps."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from appmanage.catalog.custom_ports import port_map_of, with_port_map
 from appmanage.catalog.custom_project import COMPOSE_FILE, CustomFiles, read_files, write_folder
 from appmanage.jobs.context import JobContext, disarm_job_timeout, failure_text
 from appmanage.jobs.host_access import CONFIG_TIMEOUT
@@ -19,24 +23,25 @@ from appmanage.runtime.compose import ComposeCanceled, ComposeError
 from appmanage.storage.models import App
 
 
-def write_custom_folder(ctx: JobContext, files: CustomFiles) -> None:
-    """The app folder holds `files` and the override that labels each of their services."""
+def write_custom_folder(ctx: JobContext, files: CustomFiles, ports: Mapping[int, int] | None = None) -> None:
+    """The app folder holds `files` and the override that labels each of their services
+    (and publishes the port map `ports`)."""
     ctx.hide(files.secret_values())
 
-    def service_names(folder: Path) -> list[str]:
+    def read_project(folder: Path) -> dict[str, Any]:
         text = ctx.services.compose.config(ctx.app_name, folder, COMPOSE_FILE, timeout=CONFIG_TIMEOUT)
         project = yaml.safe_load(text)
-        return list((project.get("services") or {}) if isinstance(project, dict) else {})
+        return project if isinstance(project, dict) else {}
 
-    write_folder(app_folder(ctx), ctx.app_name, files, service_names)
+    write_folder(app_folder(ctx), ctx.app_name, files, read_project, ports)
 
 
 def keep_restored_files(ctx: JobContext, relabel: bool = False) -> None:
     """A custom app's folder as a restore left it: its row keeps the files, and with
-    `relabel` (a clone) its override is written anew for this app."""
+    `relabel` (a clone) its override is written anew for this app and its row's port map."""
     files = read_files(app_folder(ctx))
     if relabel:
-        write_custom_folder(ctx, files)
+        write_custom_folder(ctx, files, port_map_of(load_app(ctx).settings))
     save(ctx, version=files.version, compose_file=files.compose, env_file=files.env)
 
 
@@ -54,6 +59,7 @@ def edit(ctx: JobContext) -> None:
     new = CustomFiles(params.compose, params.env)
     ctx.hide(new.secret_values())
     previous = read_files(app_folder(ctx))
+    previous_ports = port_map_of(app.settings)
     ctx.step("write the new compose files", 0.2)
     try:
         write_custom_folder(ctx, new)
@@ -65,6 +71,7 @@ def edit(ctx: JobContext) -> None:
             ctx,
             version=new.version,
             host_ports=params.ports,
+            settings=with_port_map(app.settings, {}),
             installed=True,
             desired_running=True,
             compose_file=new.compose,
@@ -72,20 +79,20 @@ def edit(ctx: JobContext) -> None:
         )
     except BaseException as exc:  # any way out, RQ's timeout included: the previous files come back
         cause = ctx.mask(failure_text(exc))
-        outcome = roll_back(ctx, previous, cause)
+        outcome = roll_back(ctx, previous, previous_ports, cause)
         if isinstance(exc, ComposeCanceled) or not isinstance(exc, Exception):
             raise
         raise ComposeError(f"{cause}; {outcome}") from exc
 
 
-def roll_back(ctx: JobContext, previous: CustomFiles, cause: str) -> str:
-    """The previous files back, byte for byte, and up again; what came of it, for the error."""
+def roll_back(ctx: JobContext, previous: CustomFiles, ports: Mapping[int, int], cause: str) -> str:
+    """The previous files (and port map) back, byte for byte, and up again; what came of it, for the error."""
     disarm_job_timeout()
     ctx.log_quietly(f"failed: {cause}")
     try:
         with contextlib.suppress(Exception):
             ctx.step("roll back to the previous compose files", 0.8)
-        write_custom_folder(ctx, previous)
+        write_custom_folder(ctx, previous, ports)
         folder = app_folder(ctx)
         ctx.services.compose.run(ctx.app_name, folder, COMPOSE_FILE, *RECREATE, on_line=ctx.log_quietly)
     except Exception as exc:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
@@ -38,6 +39,7 @@ from appmanage.jobs.dispatch import dispatch
 from appmanage.jobs.liveness import worker_running
 from appmanage.jobs.lost_holds import let_go
 from appmanage.runtime.containers import DockerUnavailable
+from appmanage.schedules.arming import rearm
 from appmanage.services import Services
 from appmanage.status_feed import announce
 from appmanage.storage import queries
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 LOST_AFTER = timedelta(seconds=8)
 LOST_AFTER_WITHOUT_REDIS = timedelta(seconds=120)
 CHECK_SECONDS = 2.0
+REARM_SECONDS = 10.0
 REQUEUE_GRACE = timedelta(seconds=3)
 PRUNE_SECONDS = 3600
 
@@ -177,11 +180,19 @@ def recover(services: Services) -> None:
 
 
 def start_recovery(services: Services, stopping: threading.Event) -> threading.Thread:
+    """Recovery every CHECK_SECONDS; every REARM_SECONDS, the schedules' ticks armed again
+    from the table (after Redis lost them, or a tick's worker died before arming the next)."""
+
     def loop() -> None:
+        rearmed = time.monotonic()
         while not stopping.wait(CHECK_SECONDS):
             recover(services)
+            if time.monotonic() - rearmed >= REARM_SECONDS:
+                rearm(services)
+                rearmed = time.monotonic()
 
     recover(services)
+    rearm(services)
     thread = threading.Thread(target=loop, name="recovery", daemon=True)
     thread.start()
     return thread

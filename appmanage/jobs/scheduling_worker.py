@@ -1,61 +1,69 @@
 """The RQ worker with RQ's own scheduler (`rq.scheduler.RQScheduler`), which moves the jobs
 due in a queue's ScheduledJobRegistry (a schedule's ticks, `appmanage/schedules/`) onto
 the queue. One scheduler per queue runs, however many workers: each worker tries to take
-the queue's scheduler lock, and the one that holds it forks the scheduler process.
+the queue's scheduler lock, and the one that holds it runs the scheduler.
 
-Beside RQ's own, this worker binds that process to its life (it is SIGKILLed when the
-worker dies, like the agent's children), gives it its own name, breaks the lock of a
-scheduler of this machine whose process is gone (else the queue waits out the lock's
-minute), and looks for a free lock every MAINTENANCE_SECONDS, not every ten minutes.
+RQ forks a process for it; here it runs RQ's scheduler loop in a thread of the worker
+instead (a process of its own cost 22 MB at idle), which dies with the worker. Beside
+RQ's own, this worker breaks the lock of a scheduler of this machine whose process is
+gone (else the queue waits out the lock's minute), and looks for a free lock every
+MAINTENANCE_SECONDS, not every ten minutes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
 import os
-import signal
 import socket
+import threading
+import time
 from collections.abc import Callable
-from multiprocessing import get_context
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from redis import Redis
 from rq import SimpleWorker
 from rq.exceptions import SchedulerNotFound
 from rq.scheduler import RQScheduler
-from rq.scheduler import run as run_scheduler
 from rq.scripts import release_lock
 
 MAINTENANCE_SECONDS = 10
-PR_SET_PDEATHSIG = 1
-PR_SET_NAME = 15
 
 log = logging.getLogger(__name__)
 
 
-class BoundScheduler(RQScheduler):
-    """RQ's scheduler, in a process that dies with the worker that forked it."""
+class ThreadedScheduler(RQScheduler):
+    """RQ's scheduler, its loop in a daemon thread of the worker."""
 
-    def start(self) -> BaseProcess:
+    def start(self) -> SchedulerThread:
         self._status = self.Status.STARTED
-        self._connection = None  # a connection is not shared across the fork
-        process = get_context("fork").Process(target=_run_bound, args=(self, os.getpid()), name="Scheduler")
-        process.start()
-        self._process = process  # type: ignore[assignment]  # RQ leaves the attribute untyped
-        return process
+        thread = SchedulerThread(self)
+        thread.start()
+        self._process = thread  # type: ignore[assignment]  # RQ's worker asks it is_alive() and pid
+        return thread
 
 
-def _run_bound(scheduler: Any, parent: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        libc.prctl(PR_SET_NAME, b"rq scheduler")
-    if os.getppid() != parent:  # the worker died before prctl took effect
-        os._exit(1)
-    run_scheduler(scheduler)  # type: ignore[no-untyped-call]
+class SchedulerThread(threading.Thread):
+    """RQ's `RQScheduler.work` loop, without the signal handlers a thread cannot install;
+    a Redis error is logged and the loop goes on. `pid` None: RQ's worker has no process to kill."""
+
+    pid = None
+
+    def __init__(self, scheduler: Any) -> None:  # Any: RQ's scheduler is untyped
+        super().__init__(name="rq scheduler", daemon=True)
+        self.scheduler = scheduler
+
+    def run(self) -> None:
+        scheduler = self.scheduler
+        scheduler.register_birth()
+        while not scheduler._stop_requested:
+            try:
+                if scheduler.should_reacquire_locks:
+                    scheduler.acquire_locks()
+                scheduler.heartbeat()
+                scheduler.enqueue_scheduled_jobs()
+            except Exception:
+                log.exception("the scheduler of %s failed a round", ", ".join(scheduler._queue_names))
+            time.sleep(scheduler.interval)
 
 
 class SchedulingWorker(SimpleWorker):
@@ -69,8 +77,8 @@ class SchedulingWorker(SimpleWorker):
     def _start_scheduler(
         self, burst: bool = False, logging_level: str | None = "INFO", *args: Any, **kwargs: Any
     ) -> None:
-        """RQ's, with a BoundScheduler."""
-        scheduler: Any = BoundScheduler(  # Any: RQ's scheduler is untyped
+        """RQ's, with a ThreadedScheduler."""
+        scheduler: Any = ThreadedScheduler(  # Any: RQ's scheduler is untyped
             self.queues,
             connection=self.connection,
             logging_level=logging_level if logging_level is not None else self.log.level,

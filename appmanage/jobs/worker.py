@@ -8,8 +8,8 @@ RQ's timeout reaches the job as JobTimeoutException (SIGALRM in this, the main, 
 the compose process is ended, an update or redeploy rolls back, and the row ends FAILED.
 While it lives, the worker keeps its sign of life in Redis (`jobs/liveness.py`).
 RQ's scheduler runs beside one worker of each queue (`jobs/scheduling_worker.py`) and
-moves the schedules' due ticks onto the queue; each worker arms the ticks again from the
-table when it starts and in its maintenance (`schedules/arming.py`).
+moves the schedules' due ticks onto the queue, in a thread of the worker; recovery (the
+watcher's, or a lone worker's) arms the ticks again from the table (`schedules/arming.py`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from appmanage.jobs.recovery import start_recovery
 from appmanage.jobs.runner import serve_jobs_with, worker_name
 from appmanage.jobs.scheduling_worker import SchedulingWorker
 from appmanage.runtime.compose import detect_compose_command
-from appmanage.schedules.arming import rearm
 from appmanage.services import Services
 
 WORKER_TTL = 10
@@ -56,7 +55,6 @@ def work(settings: Settings, burst: bool = False, migrate: bool = True, recover:
         while True:
             _wait_for_redis(services)
             try:
-                rearm(services)
                 _rq_worker(services).work(burst=burst, with_scheduler=True)
                 return 0
             except (RedisConnectionError, RedisTimeoutError) as exc:
@@ -74,7 +72,6 @@ def _rq_worker(services: Services) -> SchedulingWorker:
         connection=services.redis,
         name=f"appmanage-{worker_name()}-{secrets.token_hex(2)}",
         worker_ttl=WORKER_TTL,
-        maintenance=lambda: rearm(services),
     )
     worker.max_connection_wait_time = REDIS_RETRY_MAX_SECONDS
     return worker

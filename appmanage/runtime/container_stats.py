@@ -5,8 +5,9 @@ inspected once for its main pid and its cgroup folders found (runtime.cgroups), 
 until it is gone. Its counters are then read from files, without Docker. The listing
 itself (~60 ms of dockerd's time for 200 containers) is asked again only when the cgroup
 folders beside the known containers' changed (a container started or stopped), when told
-so (`relist`: the watcher saw a container start or die), or after RELIST_SECONDS. Only when a container's files cannot be read (another pid namespace, a
-remote engine) does the pass ask Docker's one-shot stats for it, one call each.
+so (`relist`: the watcher saw a container start or die), or after RELIST_SECONDS. Only
+when a container's files cannot be read (another pid namespace, a remote engine) does the
+pass ask Docker's one-shot stats for it, one call each.
 """
 
 from __future__ import annotations

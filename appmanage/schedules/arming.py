@@ -2,8 +2,8 @@
 moved onto the queue when due by RQ's scheduler (`jobs/scheduling_worker.py`).
 
 A tick's RQ job id is the schedule's id and the tick's time, and it is armed with RQ's
-`unique`: arming the same tick twice (the tick before arms it, a worker's start or
-maintenance arms it again from the table) leaves one job. Arming again is therefore safe
+`unique`: arming the same tick twice (the tick before arms it, recovery arms it again
+from the table) leaves one job. Arming again is therefore safe
 at any time, and is how the ticks come back when Redis lost them.
 """
 
@@ -93,8 +93,8 @@ def arm_schedules(services: Services, host: str | None = None) -> int:
 
 
 def rearm(services: Services) -> None:
-    """`arm_schedules` for this process's host, at a worker's start and in its maintenance:
-    a failure is logged, and the next maintenance tries again."""
+    """`arm_schedules` for this process's host, from recovery (`jobs/recovery.py`): a
+    failure is logged, and the next pass tries again."""
     try:
         arm_schedules(services, services.settings.agent_host)
     except Exception as exc:
