@@ -207,15 +207,19 @@ def test_app_stats_shows_the_services_right_after_an_install_reaches_running(
         api.wait_job(api.install("hello", name, HTTP_PORT=str(free_port()))["job"]["id"])
         api.wait_status(name, "RUNNING")
         key = last_key(settings.namespace, "local")
-        latest = wait_for(lambda: redis.get(key), 10, "a sample of the host")
-        sample = HostSample.from_json(latest)
-        without = replace(
-            sample, sampled_at=datetime.now(UTC), apps={a: u for a, u in sample.apps.items() if a != name}
-        )
-        redis.set(key, without.to_json(), ex=LAST_TTL_SECONDS)
-        started = time.monotonic()
-        stats = api.execute(APP_STATS_NOW, name=name)["app"]["stats"]
-        took = time.monotonic() - started
+        for attempt in range(3):  # a sampler slow to answer once (a loaded machine) is not asked for 10 s
+            latest = wait_for(lambda: redis.get(key), 10, "a sample of the host")
+            sample = HostSample.from_json(latest)
+            without = replace(
+                sample, sampled_at=datetime.now(UTC), apps={a: u for a, u in sample.apps.items() if a != name}
+            )
+            redis.set(key, without.to_json(), ex=LAST_TTL_SECONDS)
+            started = time.monotonic()
+            stats = api.execute(APP_STATS_NOW, name=name)["app"]["stats"]
+            took = time.monotonic() - started
+            if stats["containers"] == 1 or attempt == 2:
+                break
+            time.sleep(6)  # past the feed's once-per-app-every-5-s ask and its 10 s pause after a miss
         assert stats["containers"] == 1, stats
         assert stats["services"] == [{"name": "web", "containers": 1}], stats
         assert took < 2.5, f"App.stats took {took:.1f} s"
