@@ -7,33 +7,30 @@ from asyncio import to_thread
 from collections.abc import Iterable
 
 from appmanage.apps import custom_submission, submission
-from appmanage.apps.custom import check_source
+from appmanage.apps.install_request import InstallRequest
 from appmanage.apps.settings_input import GivenSetting, given_settings
 from appmanage.apps.submission import Accepted
-from appmanage.catalog.custom_project import CustomFiles
 from appmanage.enums import JobKind
 from appmanage.services import Services
 from appmanage.storage.models import Job
 
 
-async def install_app(
-    services: Services,
-    catalog_app: str | None,
-    name: str,
-    version: str | None,
-    settings: Iterable[GivenSetting] | None,
-    host: str | None = None,
-    compose: str | None = None,
-    env: str | None = None,
-) -> Accepted:
-    """A catalog app, or with `compose` the operator's own compose app (apps/custom.py)."""
-    given = given_settings(settings)
-    check_source(catalog_app, compose, env, version, bool(given))
-    if compose is not None:
-        files = CustomFiles(compose, env)
-        return await to_thread(custom_submission.submit_custom_install, services, name, files, host)
-    assert catalog_app is not None
-    return await to_thread(submission.submit_install, services, catalog_app, name, version, given, host)
+async def install_app(services: Services, request: InstallRequest) -> Accepted:
+    """A catalog app, or the operator's own compose app (apps/custom.py)."""
+    if request.files is not None:
+        return await to_thread(
+            custom_submission.submit_custom_install, services, request.name, request.files, request.host
+        )
+    assert request.catalog_app is not None
+    return await to_thread(
+        submission.submit_install,
+        services,
+        request.catalog_app,
+        request.name,
+        request.version,
+        request.given,
+        request.host,
+    )
 
 
 async def app_action(services: Services, name: str, kind: JobKind) -> Accepted:

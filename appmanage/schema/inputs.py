@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from appmanage.apps.install_request import InstallRequest
+
 
 @strawberry.input
 class SettingInput:
@@ -29,3 +31,9 @@ class InstallAppInput:
         description="Your own compose file instead of a catalog app: kept byte for byte as the app's compose.yaml.",
     )
     env: str | None = strawberry.field(default=None, description="With `compose`: the text of its `.env`.")
+
+    def request(self) -> InstallRequest:
+        """The input read once: exactly one source, each setting given once (else ValidationFailed)."""
+        return InstallRequest.of(
+            self.name, self.catalog_app, self.version, self.settings, self.host, self.compose, self.env
+        )

@@ -102,16 +102,7 @@ class Mutation:
     async def install_app(self, info: Info, input: InstallAppInput) -> InstallAppResult:
         services = info.context.services
         try:
-            accepted = await mutations.install_app(
-                services,
-                input.catalog_app,
-                input.name,
-                input.version,
-                input.settings,
-                input.host,
-                input.compose,
-                input.env,
-            )
+            accepted = await mutations.install_app(services, input.request())
         except AppManageError as exc:
             return error_result(exc, ValidationError, NotFoundError, ConflictError, ServiceUnavailableError)
         return JobAccepted.of(info, accepted)

@@ -76,16 +76,7 @@ class Query:
     async def preview_install(self, info: Info, input: InstallAppInput) -> PreviewInstallResult:
         services = info.context.services
         try:
-            plan = await preview.preview_install(
-                services,
-                input.catalog_app,
-                input.name,
-                input.version,
-                input.settings,
-                input.host,
-                input.compose,
-                input.env,
-            )
+            plan = await preview.preview_install(services, input.request())
         except AppManageError as exc:
             return error_result(exc, ValidationError, NotFoundError, ConflictError, ServiceUnavailableError)
         return InstallPreview.from_plan(plan)
