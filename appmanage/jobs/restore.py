@@ -183,6 +183,7 @@ def restore_clone(ctx: JobContext, app: App, manifest: Manifest, staging: Path) 
             replace_folder(staged(staging, manifest.folder), folder)
             if app.catalog_app is None:
                 keep_restored_files(ctx, relabel=True)
+                review_host_access(ctx, app)
         (folder / MANIFEST_NAME).unlink(missing_ok=True)
         ctx.step("docker compose up --no-start: the volumes", 0.5)
         compose(ctx, "up", "--no-start", "--remove-orphans")
