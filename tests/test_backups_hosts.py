@@ -31,6 +31,7 @@ BACKUPS = "query($app: String) { backups(app: $app) { id host } }"
 RESTORE_ONTO = f"""mutation($name: String!, $backupId: ID!, $asName: String, $host: String) {{
     restoreApp(name: $name, backupId: $backupId, asName: $asName, host: $host) {{ {ACCEPTED} }} }}"""
 APP = "query($name: String!) { app(name: $name) { host status ports { hostPort } } }"
+STOP_APP = f"mutation($name: String!) {{ stopApp(name: $name) {{ {ACCEPTED} }} }}"
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def accepted_job(answer: dict[str, Any]) -> str:
 
 def succeeded(api: GraphQLClient, answer: dict[str, Any]) -> None:
     job = api.wait_job(accepted_job(answer), timeout=120)
-    assert job["state"] == "SUCCEEDED", job
+    assert job["state"] == "SUCCEEDED", (job.get("error"), job)
 
 
 def test_a_backup_of_host_a_restored_as_a_new_app_on_host_b(shared_repository: MultiHost) -> None:
@@ -72,6 +73,8 @@ def test_a_backup_of_host_a_restored_as_a_new_app_on_host_b(shared_repository: M
     succeeded(api, api.execute(BACKUP_APP, name=name)["backupApp"])
     [backup] = api.execute(BACKUPS, app=name)["backups"]
     assert backup["host"] == "a"
+    # The two engines share this machine's loopback: the app moves, so its port is free for the clone.
+    succeeded(api, api.execute(STOP_APP, name=name)["stopApp"])
 
     succeeded(
         api, api.execute(RESTORE_ONTO, name=name, backupId=backup["id"][:8], asName=clone, host="b")["restoreApp"]
