@@ -14,11 +14,10 @@ here: the job holds the full id.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from appmanage.apps.placement import HostOffer, named_host
 from appmanage.apps.submission import Accepted, busy_conflict, enqueue, idle_snapshot, submit_job
-from appmanage.apps.validation import check_name, check_name_free, host_offers
+from appmanage.apps.validation import check_name, check_name_free, check_ports_free, host_offers
 from appmanage.catalog.custom_ports import port_map_of, remap, with_port_map
 from appmanage.enums import JobKind
 from appmanage.errors import Conflict, NotFound, Unavailable, ValidationFailed
@@ -161,9 +160,7 @@ def _submit_clone(services: Services, backup: Backup, name: str, host: str | Non
         settings = with_port_map(settings, port_map)
     with services.db.write() as session:
         check_name_free(session, name)
-        clash = [p for p in ports if p in _ports_of_apps(session, offer.name)]
-        if clash:
-            raise Conflict(f"port {clash[0]} of the backup is already given to another app on host {offer.name}")
+        check_ports_free(session, ports, busy=set(), except_app=None, host=offer.name)
         now = utcnow()
         app = App(
             name=name,
@@ -196,10 +193,3 @@ def _online_host(services: Services, host: str) -> HostOffer:
     if not offer.status.online:
         raise Unavailable(f"host {offer.name} is OFFLINE: {offer.status.reason}; restore elsewhere or wait for it")
     return offer
-
-
-def _ports_of_apps(session: Session, host: str) -> set[int]:
-    ports: set[int] = set()
-    for (given,) in session.execute(select(App.host_ports).where(App.host == host)):
-        ports.update(int(p) for p in given or ())
-    return ports

@@ -18,18 +18,16 @@ from typing import Any
 
 import yaml
 
-from appmanage.apps.placement import check_host, choose_host, named_host
 from appmanage.apps.preview import CONFIG_TIMEOUT, RenderedProject
-from appmanage.apps.validation import check_name, check_name_free, check_ports_free, check_refusals, host_offers
+from appmanage.apps.validation import check_name, check_name_free, check_refusals, place_new_app
 from appmanage.catalog.custom_project import COMPOSE_FILE, CustomFiles, published_ports, write_files
 from appmanage.catalog.model import Requirements
 from appmanage.catalog.warnings import project_warnings
-from appmanage.errors import Conflict, Unavailable, ValidationFailed
+from appmanage.errors import Unavailable, ValidationFailed
 from appmanage.jobs.masking import SecretMask
 from appmanage.jobs.params import RedeployParams
 from appmanage.runtime.compose import ComposeError
 from appmanage.services import Services
-from appmanage.storage.models import LOCAL_HOST
 
 NO_REQUIREMENTS = Requirements()
 
@@ -78,20 +76,9 @@ def validate_custom_install(services: Services, name: str, files: CustomFiles, h
     with services.db.read() as session:
         check_name_free(session, name)
     staged = stage(services, name, files)
-    offers = host_offers(services, host)
-    subject = f"the compose file of {name}"
-    if host is None:
-        chosen = choose_host(offers, subject, NO_REQUIREMENTS, staged.ports)
-    else:
-        chosen = named_host(offers, host)
-        check_host(chosen, subject, NO_REQUIREMENTS, staged.ports)
-    busy = set(chosen.busy_ports)
-    if chosen.name == LOCAL_HOST and services.containers.by_project(name):
-        raise Conflict(f"Docker already runs a compose project named {name}")
-    with services.db.read() as session:
-        check_ports_free(session, staged.ports, busy, except_app=None, host=chosen.name)
+    chosen = place_new_app(services, name, host, f"the compose file of {name}", NO_REQUIREMENTS, staged.ports)
     check_refusals(services, staged.project)
-    return CustomPlan(name, files, staged.ports, busy, chosen.name, staged.project)
+    return CustomPlan(name, files, staged.ports, set(chosen.busy_ports), chosen.name, staged.project)
 
 
 def stage(services: Services, name: str, files: CustomFiles) -> StagedProject:

@@ -16,22 +16,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from appmanage.apps.placement import check_host, choose_host, named_host
 from appmanage.apps.preview import RenderedProject, render_project
 from appmanage.apps.reinstall import settings_over_kept_data
 from appmanage.apps.validation import (
     check_name,
     check_name_free,
-    check_ports_free,
     check_refusals,
     checked_ports,
-    host_offers,
+    place_new_app,
 )
 from appmanage.catalog.model import CatalogApp
 from appmanage.catalog.params import resolve_settings
-from appmanage.errors import Conflict, NotFound
+from appmanage.errors import NotFound
 from appmanage.services import Services
-from appmanage.storage.models import LOCAL_HOST
 
 
 @dataclass(frozen=True)
@@ -104,16 +101,5 @@ def _checks(
     given = settings_over_kept_data(services, catalog_app, name, given)
     settings = resolve_settings(catalog_app, given, host=services.settings.public_host)
     ports = checked_ports(catalog_app, settings)
-    offers = host_offers(services, host)
-    if host is None:
-        chosen = choose_host(offers, catalog_app.name, catalog_app.requirements, ports)
-    else:
-        chosen = named_host(offers, host)
-        check_host(chosen, catalog_app.name, catalog_app.requirements, ports)
-    busy = set(chosen.busy_ports)
-    if chosen.name == LOCAL_HOST and services.containers.by_project(name):
-        raise Conflict(f"Docker already runs a compose project named {name}")
-    with services.db.read() as session:
-        check_name_free(session, name)
-        check_ports_free(session, ports, busy, except_app=None, host=chosen.name)
-    return InstallChecks(catalog_app, name, version, settings, ports, busy, chosen.name)
+    chosen = place_new_app(services, name, host, catalog_app.name, catalog_app.requirements, ports)
+    return InstallChecks(catalog_app, name, version, settings, ports, set(chosen.busy_ports), chosen.name)

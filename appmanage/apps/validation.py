@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from appmanage.apps.placement import HostOffer
+from appmanage.apps.placement import HostOffer, check_host, choose_host, named_host
 from appmanage.apps.preview import RenderedProject, render_project
-from appmanage.catalog.model import CatalogApp
+from appmanage.catalog.model import CatalogApp, Requirements
 from appmanage.catalog.params import host_ports
 from appmanage.catalog.warning_kinds import refusal_message, refused
 from appmanage.enums import JobKind
@@ -175,3 +175,23 @@ def _ports_given(session: Session, host: str, except_app: str | None) -> dict[in
             held = params_of(job, PORT_HOLDERS[job.kind]).ports
             owners.update({port: job.app_name for port in held})
     return owners
+
+
+def place_new_app(
+    services: Services, name: str, host: str | None, subject: str, requirements: Requirements, ports: list[int]
+) -> HostOffer:
+    """The host a new app goes on: the one named, else the one placement chooses; refused
+    when it cannot take the app, when its Docker already runs a project of that name, or when
+    a port is held there. The chosen offer's `busy_ports` are the ports in use on it."""
+    offers = host_offers(services, host)
+    if host is None:
+        chosen = choose_host(offers, subject, requirements, ports)
+    else:
+        chosen = named_host(offers, host)
+        check_host(chosen, subject, requirements, ports)
+    if chosen.name == LOCAL_HOST and services.containers.by_project(name):
+        raise Conflict(f"Docker already runs a compose project named {name}")
+    with services.db.read() as session:
+        check_name_free(session, name)
+        check_ports_free(session, ports, set(chosen.busy_ports), except_app=None, host=chosen.name)
+    return chosen

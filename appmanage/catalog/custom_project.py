@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from appmanage.catalog.custom_ports import dump_override, override_ports
+from appmanage.catalog.dotenv import parse_env
 from appmanage.catalog.folder_swap import scratch_folder, swap_in, write_manifest
 from appmanage.catalog.secrets import MASK, custom_secret_values, looks_secret
 from appmanage.errors import ValidationFailed
@@ -64,16 +65,8 @@ class CustomFiles:
         return digest.hexdigest()[:12]
 
     def env_values(self) -> dict[str, str]:
-        """KEY=VALUE of the `.env` (quotes taken off), enough to know its secret values."""
-        values: dict[str, str] = {}
-        for line in (self.env or "").splitlines():
-            match = ENV_LINE.match(line)
-            if match is not None and not line.lstrip().startswith("#"):
-                value = match.group(3).strip()
-                if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                    value = value[1:-1]
-                values[match.group(2)] = value
-        return values
+        """KEY=VALUE of the `.env` as compose reads it, enough to know its secret values."""
+        return parse_env(self.env or "")
 
     def secret_values(self) -> list[str]:
         return custom_secret_values(self.env_values())

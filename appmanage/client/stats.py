@@ -67,28 +67,21 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
 def stats(session: Session, args: argparse.Namespace) -> int:
     if args.watch:
         for data in session.transport.subscribe(WATCH, name=args.name, every=args.every):
-            show_app_stats(session, data["appStats"], live=True)
+            _show(session, data["appStats"], _app_table, live=True)
         return OK
     found = session.transport.execute(STATS, name=args.name)["app"]
     if found is None:
         raise ApiError("NotFoundError", f"no app named {args.name!r}")
     if found["stats"] is None:
         raise ApiError("NotFoundError", f"no stats of {args.name} yet: its host's sampler has none")
-    show_app_stats(session, found["stats"])
+    _show(session, found["stats"], _app_table)
     return OK
 
 
-def show_app_stats(session: Session, sample: Mapping[str, Any], live: bool = False) -> None:
-    if session.json:
-        output.as_json(sample, compact=live)
-        return
-    if live and sys.stdout.isatty():
-        sys.stdout.write(CLEAR)
+def _app_table(sample: Mapping[str, Any]) -> None:
     totals = {**sample, "name": "TOTAL"}
     print(f"{sample['app']} on {sample['host']} at {sample['sampledAt']}: {sample['containers']} containers running")
     output.table([*sample["services"], totals], STATS_COLUMNS)
-    if live:
-        print(flush=True)
 
 
 def stats_history(session: Session, args: argparse.Namespace) -> int:
@@ -127,21 +120,16 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 def host_stats(session: Session, args: argparse.Namespace) -> int:
     if args.watch:
         for data in session.transport.subscribe(HOST_WATCH, host=args.host, every=args.every):
-            show_host_stats(session, data["hostStats"], live=True)
+            _show(session, data["hostStats"], _host_block, live=True)
         return OK
     found = session.transport.execute(HOST, host=args.host)["hostStats"]
     if found is None:
         raise ApiError("NotFoundError", f"no stats of host {args.host}: its sampler has none (is its agent running?)")
-    show_host_stats(session, found)
+    _show(session, found, _host_block)
     return OK
 
 
-def show_host_stats(session: Session, sample: Mapping[str, Any], live: bool = False) -> None:
-    if session.json:
-        output.as_json(sample, compact=live)
-        return
-    if live and sys.stdout.isatty():
-        sys.stdout.write(CLEAR)
+def _host_block(sample: Mapping[str, Any]) -> None:
     memory, available = sample["memoryTotalBytes"], sample["memoryAvailableBytes"]
     disk, free = sample["diskTotalBytes"], sample["diskFreeBytes"]
     shown = {
@@ -156,6 +144,19 @@ def show_host_stats(session: Session, sample: Mapping[str, Any], live: bool = Fa
         "containers": sample["containers"],
     }
     output.block(shown, list(shown))
+
+
+def _show(
+    session: Session, sample: Mapping[str, Any], render: Callable[[Mapping[str, Any]], None], live: bool = False
+) -> None:
+    """A sample as JSON (one line each when `live`) or rendered for people, the screen
+    cleared before each live one."""
+    if session.json:
+        output.as_json(sample, compact=live)
+        return
+    if live and sys.stdout.isatty():
+        sys.stdout.write(CLEAR)
+    render(sample)
     if live:
         print(flush=True)
 

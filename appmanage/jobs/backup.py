@@ -107,23 +107,23 @@ def readable_volumes(ctx: JobContext) -> list[ProjectVolume]:
 
 
 def is_running(ctx: JobContext) -> bool:
-    try:
-        containers = ctx.services.containers.by_project(ctx.app_name).get(ctx.app_name, [])
-    except DockerUnavailable as exc:
-        raise Unavailable(f"Docker does not answer: {exc}") from exc
-    return any(c.state == "running" for c in containers)
+    return _any_container_in(ctx, "running")
 
 
 def unpause_paused(ctx: JobContext) -> None:
     """`compose unpause` when a container of the app is paused (a paused backup's worker may
     have died): compose starts no paused container, and unpauses none that is not paused."""
+    if _any_container_in(ctx, "paused"):
+        ctx.step("docker compose unpause", 0.2)
+        compose(ctx, "unpause")
+
+
+def _any_container_in(ctx: JobContext, state: str) -> bool:
     try:
         containers = ctx.services.containers.by_project(ctx.app_name).get(ctx.app_name, [])
     except DockerUnavailable as exc:
         raise Unavailable(f"Docker does not answer: {exc}") from exc
-    if any(c.state == "paused" for c in containers):
-        ctx.step("docker compose unpause", 0.2)
-        compose(ctx, "unpause")
+    return any(c.state == state for c in containers)
 
 
 def take_snapshot(
@@ -160,7 +160,7 @@ def take_snapshot(
         host=app.host,
         catalog_app=app.catalog_app,
         version=app.version,
-        created_at=parse_time(snapshot.time),
+        created_at=datetime.fromisoformat(snapshot.time),  # nanoseconds: kept to microseconds
         size_bytes=summary.total_bytes_processed,
         safety_for_job=safety_for_job,
         manifest=manifest.to_json(),
@@ -242,15 +242,6 @@ def _progress_reporter(ctx: JobContext, what: str, span: tuple[float, float]) ->
         )
 
     return report
-
-
-def parse_time(text: str) -> datetime:
-    """restic's RFC 3339 time with nanoseconds, to a datetime."""
-    head, _, zone = text.partition("Z") if text.endswith("Z") else (text[:-6], "", text[-6:])
-    if "." in head:
-        whole, fraction = head.split(".", 1)
-        head = f"{whole}.{fraction[:6]}"
-    return datetime.fromisoformat(f"{head}{zone or '+00:00'}")
 
 
 def human_bytes(count: float) -> str:

@@ -74,14 +74,7 @@ class ContainerStatsReader:
         readings: list[ContainerReading] = []
         from_docker = 0
         for container_id, raw in listed.items():
-            known = self._known.get(container_id) or self._learn(container_id, raw)
-            counters = known.files.read() if known is not None and known.files is not None else None
-            if counters is None and known is not None and known.files is not None:  # restarted: a new main pid
-                known = self._learn(container_id, raw)
-                counters = known.files.read() if known is not None and known.files is not None else None
-                if known is not None and known.files is not None and counters is None:
-                    known.files.close()
-                    known.files = None
+            known, counters = self._from_files(container_id, raw)
             if known is None:
                 continue  # gone since the listing
             if counters is None:
@@ -90,6 +83,22 @@ class ContainerStatsReader:
             if counters is not None:
                 readings.append(ContainerReading(container_id, known.project, known.service, counters))
         return Pass(readings, time.monotonic(), from_docker)
+
+    def _from_files(self, container_id: str, raw: dict[str, Any]) -> tuple[_Known | None, Counters | None]:
+        """The container and its counters read from its files; a container whose files fail
+        is learned again once (restarted: a new main pid). None counters: Docker is asked."""
+        if (known := self._known.get(container_id)) is not None:
+            if known.files is None:
+                return known, None
+            if (counters := known.files.read()) is not None:
+                return known, counters
+        known = self._learn(container_id, raw)
+        if known is None or known.files is None:
+            return known, None
+        if (counters := known.files.read()) is None:
+            known.files.close()
+            known.files = None
+        return known, counters
 
     def close(self) -> None:
         for container_id in list(self._known):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from appmanage.catalog.custom_project import CustomFiles, masked_env
 from appmanage.enums import Role
-from appmanage.resolvers.custom_apps import app_compose
 from appmanage.schema.context import Info
-from appmanage.storage.models import CUSTOM_SOURCE
 
 
 @strawberry.type(description="A custom app's compose file and `.env`, byte for byte as they were sent.")
@@ -19,8 +18,10 @@ class AppCompose:
     )
 
 
-async def compose_of(info: Info, name: str, source: str) -> AppCompose | None:
-    if source != CUSTOM_SOURCE:
+def compose_of(info: Info, files: CustomFiles | None) -> AppCompose | None:
+    """The files kept in the app's row (at install, and by each edit that succeeded), the
+    `.env`'s secret values masked unless the caller is ADMIN; None for a catalog app."""
+    if files is None:
         return None
-    files = await app_compose(info.context.services, name, reveal=info.context.role is Role.ADMIN)
-    return None if files is None else AppCompose(compose=files.compose, env=files.env)
+    reveal = info.context.role is Role.ADMIN or files.env is None
+    return AppCompose(compose=files.compose, env=files.env if reveal else masked_env(files.env or ""))

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import strawberry
 
+from appmanage.catalog.custom_project import CustomFiles
 from appmanage.catalog.model import CatalogApp as CatalogAppModel
 from appmanage.catalog.secrets import is_secret
 from appmanage.resolvers.apps import app_jobs
@@ -91,6 +92,7 @@ class App:
     updated_at: datetime
     setting_values: strawberry.Private[dict[str, str]]
     catalog_model: strawberry.Private[CatalogAppModel | None]
+    custom_files: strawberry.Private[CustomFiles | None]
 
     @strawberry.field(
         permission_classes=[MayRevealSecrets],
@@ -100,8 +102,8 @@ class App:
         return _settings(self.setting_values, self.catalog_model, reveal)
 
     @strawberry.field(description="A custom app's compose file and `.env` (null for a catalog app).")
-    async def compose(self, info: Info) -> AppCompose | None:
-        return await compose_of(info, self.name, self.source)
+    def compose(self, info: Info) -> AppCompose | None:
+        return compose_of(info, self.custom_files)
 
     @strawberry.field(
         description="CPU, memory, network and block I/O of its running containers, per service too: the host's "
@@ -156,6 +158,7 @@ class App:
             ],
             setting_values=app.settings,
             catalog_model=catalog_app,
+            custom_files=None if app.compose_file is None else CustomFiles(app.compose_file, app.env_file),
             active_job=Job.from_row(snapshot.active_job) if snapshot.active_job else None,
             created_at=app.created_at,
             updated_at=app.updated_at,

@@ -5,8 +5,8 @@ averages (`App.statsHistory`). Byte counts are Floats: GraphQL's Int has 32 bits
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from dataclasses import asdict
 from datetime import datetime
-from typing import TypedDict
 
 import strawberry
 
@@ -40,7 +40,7 @@ class ServiceStats:
 
     @classmethod
     def of(cls, name: str, usage: Usage) -> ServiceStats:
-        return cls(name=name, **_figures(usage))
+        return cls(name=name, **asdict(usage))
 
 
 @strawberry.type(description="An app's figures: the sums over its running containers, and per service.")
@@ -67,7 +67,7 @@ class AppStats:
             host=sample.host,
             sampled_at=sample.sampled_at,
             services=[ServiceStats.of(s, u) for s, u in usage.services.items()],
-            **_figures(usage.total),
+            **asdict(usage.total),
         )
 
 
@@ -116,32 +116,6 @@ class AppStatsPoint:
     @classmethod
     def from_row(cls, row: AppStatsMinute) -> AppStatsPoint:
         return cls(minute=row.minute, cpu_percent=row.cpu_percent, memory_bytes=row.memory_bytes)
-
-
-class _Figures(TypedDict):
-    cpu_percent: float
-    memory_bytes: float
-    memory_limit_bytes: float
-    network_rx_bytes: float
-    network_tx_bytes: float
-    block_read_bytes: float
-    block_write_bytes: float
-    pids: int
-    containers: int
-
-
-def _figures(usage: Usage) -> _Figures:
-    return {
-        "cpu_percent": usage.cpu_percent,
-        "memory_bytes": usage.memory_bytes,
-        "memory_limit_bytes": usage.memory_limit_bytes,
-        "network_rx_bytes": usage.network_rx_bytes,
-        "network_tx_bytes": usage.network_tx_bytes,
-        "block_read_bytes": usage.block_read_bytes,
-        "block_write_bytes": usage.block_write_bytes,
-        "pids": usage.pids,
-        "containers": usage.containers,
-    }
 
 
 async def app_stats(info: Info, name: str, host: str, running: int) -> AppStats | None:

@@ -105,10 +105,6 @@ class StatsFeed:
                 self._subscribers.pop(host, None)
                 await self._withdraw(host)
 
-    @property
-    def subscriber_count(self) -> int:
-        return sum(len(s) for s in self._subscribers.values())
-
     async def latest(self, host: str) -> HostSample | None:
         """The host's newest sample, fresh if its sampler answers within WAIT_SECONDS; None
         when the host has none."""

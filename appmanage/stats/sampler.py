@@ -57,7 +57,6 @@ class StatsSampler:
         self._previous: Pass | None = None
         self._pruned_at = float("-inf")
         self.background_seconds = min(BACKGROUND_SECONDS, settings.stats_history_seconds / 4)
-        self.published = 0
         self._redis_lost = False
         self._changed = threading.Event()
 
@@ -117,7 +116,6 @@ class StatsSampler:
             if live:
                 pipe.publish(self._channel, payload)
             pipe.execute()
-            self.published += live
             self._redis_lost = False
         except RedisError as exc:
             if not self._redis_lost:  # once per outage
